@@ -1,0 +1,61 @@
+# One command each: `make run` (server + demo blog on SQLite) and `make test` (whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+VNU_VERSION := 26.9.27
+AXE_VERSION := 4.14.1
+LEAFLET_VERSION := 1.9.4
+LEAFLET_DIR := themes/default/static/vendor/leaflet
+
+.PHONY: run test test-tools lint clean vendor-leaflet
+
+$(VENV)/installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[postgres,redis,test]'
+	touch $@
+
+run: $(VENV)/installed
+	$(BIN)/liveblog db upgrade
+	$(BIN)/liveblog demo
+	$(BIN)/liveblog serve --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# What the browser and HTML-validity tests need beyond Python: Debian's chromium, Java,
+# the Nu HTML checker from npm (its install script would download a JDK: skipped), and
+# axe-core, which the editor's browser tests inject to check accessibility.
+test-tools: .tools/vnu-$(VNU_VERSION) .tools/axe-$(AXE_VERSION)
+
+.tools/vnu-$(VNU_VERSION):
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
+	mkdir -p .tools
+	cd .tools && npm install --ignore-scripts --no-audit --no-fund --silent vnu-jar@$(VNU_VERSION)
+	touch $@
+
+.tools/axe-$(AXE_VERSION):
+	mkdir -p .tools
+	cd .tools && npm install --ignore-scripts --no-audit --no-fund --silent axe-core@$(AXE_VERSION)
+	touch $@
+
+# Leaflet for interactive maps, served from our own origin: the npm package's dist files.
+vendor-leaflet:
+	rm -rf .tools/leaflet && mkdir -p .tools/leaflet
+	cd .tools/leaflet && npm pack --silent leaflet@$(LEAFLET_VERSION) >/dev/null && tar xzf leaflet-$(LEAFLET_VERSION).tgz
+	rm -rf $(LEAFLET_DIR) && mkdir -p $(LEAFLET_DIR)
+	cp -r .tools/leaflet/package/dist/leaflet.js .tools/leaflet/package/dist/leaflet.js.map \
+	      .tools/leaflet/package/dist/leaflet.css .tools/leaflet/package/dist/images \
+	      .tools/leaflet/package/LICENSE $(LEAFLET_DIR)/
+	echo "Leaflet $(LEAFLET_VERSION), from the npm package leaflet@$(LEAFLET_VERSION) (make vendor-leaflet)." > $(LEAFLET_DIR)/VERSION
+
+test: lint test-tools
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,47 @@
+"""Liveblog: live-blog publishing with live pages, feeds and an editor API."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import db
+from .config import load_config
+from .scheduler import Scheduler
+from .themes import THEMES_DIR
+from .themes import Themes
+from .web import api
+from .web import auth
+from .web import editor
+from .web import feeds as feed_views
+from .web import handlers
+from .web import live
+from .web import public
+from .web.converters import SlugConverter
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings, database, themes, blueprints, error handlers, scheduler."""
+    app = Flask(
+        __name__, instance_path=os.environ.get("LIVEBLOG_INSTANCE_PATH") or None, static_folder=None
+    )
+    load_config(app.config, Path(app.instance_path), config)
+    db.init_app(app)
+    themes_path = app.config["THEMES_PATH"]
+    app.extensions["liveblog.themes"] = Themes(
+        THEMES_DIR, Path(themes_path) if themes_path else None
+    )
+    scheduler = Scheduler(db.database(app).sessions, float(app.config["SCHEDULER_INTERVAL"]))
+    app.extensions["liveblog.scheduler"] = scheduler
+    app.before_request(scheduler.ensure_running)
+
+    app.url_map.converters["slug"] = SlugConverter
+    auth.init_app(app)
+    for blueprint in (api.bp, editor.bp, public.bp, feed_views.bp, live.bp):
+        app.register_blueprint(blueprint)
+    feed_views.init_app(app)
+    live.init_app(app)
+    handlers.register(app)
+    return app

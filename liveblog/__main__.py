@@ -1,0 +1,5 @@
+"""``python -m liveblog`` is the ``liveblog`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,220 @@
+"""Users and API tokens. Passwords and tokens are stored only as hashes."""
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from functools import cache
+
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from . import store
+from .errors import Conflict
+from .errors import FieldError
+from .errors import Forbidden
+from .errors import LoginFailed
+from .errors import NotFound
+from .errors import TooManyAttempts
+from .errors import ValidationError
+from .models import ROLES
+from .models import ApiToken
+from .models import LoginAttempt
+from .models import User
+from .models import utcnow
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MIN_PASSWORD = 10
+
+
+def create_user(
+    session: Session, email: str, role: str, password: str | None, name: str | None = None
+) -> User:
+    """Create a user; ``password`` may be None for an account that only uses API tokens."""
+    email = email.strip().lower()
+    errors = []
+    if not EMAIL.fullmatch(email) or len(email) > 254:
+        errors.append(FieldError("email", "must be an email address such as desk@example.org"))
+    if role not in ROLES:
+        errors.append(FieldError("role", f"must be one of: {', '.join(ROLES)}"))
+    if password is not None and len(password) < MIN_PASSWORD:
+        errors.append(FieldError("password", f"must be at least {MIN_PASSWORD} characters"))
+    if errors:
+        raise ValidationError(errors)
+    with store.transaction(session):
+        if store.get_user_by_email(session, email) is not None:
+            raise Conflict(f"A user with the email {email} already exists.")
+        user = User(
+            email=email,
+            name=(name or email.split("@")[0]).strip()[:200],
+            role=role,
+            password_hash=generate_password_hash(password) if password else None,
+        )
+        session.add(user)
+    return user
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def check_password(user: User, password: str) -> bool:
+    return bool(
+        user.active and user.password_hash and check_password_hash(user.password_hash, password)
+    )
+
+
+def create_token(session: Session, user: User, label: str = "") -> str:
+    """A new bearer token for ``user``; the only time it is ever shown."""
+    token = f"lb_{secrets.token_urlsafe(32)}"
+    with store.transaction(session):
+        session.add(
+            ApiToken(user_id=user.id, token_hash=store.hash_token(token), label=label[:200])
+        )
+    return token
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.can("admin"):
+        raise Forbidden("Only admins can manage users and API tokens.")
+
+
+def add_user(
+    session: Session,
+    actor: User,
+    email: str,
+    role: str,
+    password: str | None,
+    name: str | None = None,
+) -> User:
+    """Create a user on an admin's behalf (the CLI, run by the operator, calls create_user)."""
+    _require_admin(actor)
+    return create_user(session, email, role, password, name)
+
+
+def list_users(session: Session, actor: User) -> list[User]:
+    """Every user, admins first, then by email."""
+    _require_admin(actor)
+    users = session.scalars(select(User).order_by(User.email)).all()
+    return sorted(users, key=lambda user: -ROLES.index(user.role))
+
+
+def tokens_by_user(session: Session, actor: User) -> dict[int, list[ApiToken]]:
+    """User id -> their API tokens, newest first (revoked ones too, marked as such)."""
+    _require_admin(actor)
+    found: dict[int, list[ApiToken]] = {}
+    query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    for token in session.scalars(query):
+        found.setdefault(token.user_id, []).append(token)
+    return found
+
+
+def _other_user(session: Session, actor: User, user_id: int) -> User:
+    _require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    if user.id == actor.id:
+        raise Forbidden(
+            "You cannot change your own role or deactivate yourself; ask another admin."
+        )
+    return user
+
+
+def change_user(
+    session: Session,
+    actor: User,
+    user_id: int,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+) -> User:
+    """Change another user's role or deactivate/reactivate them (admins only)."""
+    if role is not None and role not in ROLES:
+        raise ValidationError([FieldError("role", f"must be one of: {', '.join(ROLES)}")])
+    with store.transaction(session):
+        user = _other_user(session, actor, user_id)
+        if role is not None:
+            user.role = role
+        if active is not None:
+            user.active = active
+    return user
+
+
+def issue_token(session: Session, actor: User, user_id: int, label: str) -> str:
+    """A new API token for a user, created by an admin; shown once."""
+    _require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return create_token(session, user, label.strip())
+
+
+def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
+    """Revoke an API token at once (admins only); it is kept, marked revoked."""
+    _require_admin(actor)
+    with store.transaction(session):
+        token = session.get(ApiToken, token_id)
+        if token is None:
+            raise NotFound(f"There is no API token {token_id}.")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+    return token
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many failed log-ins an account, and an address, may have within ``window``."""
+
+    window: timedelta
+    per_account: int
+    per_address: int
+
+
+def log_in(
+    session: Session,
+    email: str,
+    password: str,
+    address: str,
+    limits: LoginLimits,
+    now: datetime | None = None,
+) -> User:
+    """The active user with this email and password, or an error an editor can act on.
+
+    Failures are stored, so the limits hold across processes; a success clears the
+    account's failures. A locked-out account is refused even with the right password.
+    """
+    now = now or utcnow()
+    email = email.strip().lower()[:254]
+    address = address[:64]
+    since = now - limits.window
+    minutes = max(1, round(limits.window.total_seconds() / 60))
+    with store.transaction(session):
+        session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < since))
+        recent = select(func.count()).select_from(LoginAttempt)
+        recent = recent.where(LoginAttempt.created_at >= since)
+        if session.scalar(recent.where(LoginAttempt.email == email)) >= limits.per_account:
+            raise TooManyAttempts(
+                f"Too many failed log-ins for {email}. Wait {minutes} minutes and try again, "
+                "or ask an admin to reset your password."
+            )
+        if session.scalar(recent.where(LoginAttempt.address == address)) >= limits.per_address:
+            raise TooManyAttempts(
+                f"Too many failed log-ins from your network. Wait {minutes} minutes and try again."
+            )
+        user = store.get_user_by_email(session, email)
+        if user is None or not user.password_hash:
+            # Hash anyway, so that the answer's timing does not tell which emails have accounts.
+            check_password_hash(_dummy_hash(), password)
+        if user is None or not check_password(user, password):
+            session.add(LoginAttempt(email=email, address=address, created_at=now))
+        else:
+            session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+            return user
+    raise LoginFailed("That email and password do not match an active account.")

@@ -1,0 +1,191 @@
+"""Settings: each declared once, with its default and help text.
+
+Values come in layers: defaults, then ``LIVEBLOG_<NAME>`` environment variables,
+then the mapping given to ``create_app`` (tests use it).
+"""
+
+import json
+import math
+import os
+import secrets
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from typing import NamedTuple
+
+
+class Setting(NamedTuple):
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS = (
+    Setting(
+        "DATABASE_URL", None, "SQLAlchemy URL; a SQLite file in the instance folder when unset"
+    ),
+    Setting("SECRET_KEY", None, "Signs sessions; generated once and kept in the instance folder"),
+    Setting("BASE_URL", "http://127.0.0.1:8000", "Public origin used for absolute URLs"),
+    Setting("THEMES_PATH", None, "Folder of the deployment's own theme overrides"),
+    Setting(
+        "MEDIA_PATH",
+        None,
+        "Folder of uploaded images, served under /media/; instance/media when unset",
+    ),
+    Setting("MAX_REQUEST_BYTES", 1_048_576, "Largest request body accepted (413 beyond)"),
+    Setting("SITE_NAME", "Liveblog", "The publisher's name on pages and in structured data"),
+    Setting(
+        "READER_PAGE_SIZE", 20, "Entries on the first view of a live page and on each older page"
+    ),
+    Setting("READER_MAX_AGE", 5, "Seconds a CDN may serve a reader page or feed (s-maxage)"),
+    Setting(
+        "READER_STALE_WHILE_REVALIDATE", 30, "Seconds a CDN may serve a stale copy while refetching"
+    ),
+    Setting("LOGIN_WINDOW", 900, "Seconds over which failed editor log-ins are counted"),
+    Setting("LOGIN_MAX_PER_ACCOUNT", 5, "Failed log-ins to one account allowed per window"),
+    Setting("LOGIN_MAX_PER_ADDRESS", 20, "Failed log-ins from one IP address allowed per window"),
+    Setting("API_PAGE_SIZE", 50, "Entries per page of the editor API listing (max 200)"),
+    Setting("SCHEDULER_INTERVAL", 2.0, "Seconds between checks for scheduled entries; 0 turns off"),
+    Setting("SQLITE_BUSY_TIMEOUT", 10_000, "Milliseconds a SQLite writer waits for the lock"),
+    Setting("REDIS_URL", None, "Redis for live-update fan-out across processes and machines"),
+    Setting(
+        "LIVE_POLL_INTERVAL", 0.25, "Seconds between each process's check for changes (SQLite)"
+    ),
+    Setting("LIVE_HEARTBEAT", 15.0, "Seconds between keep-alive comments on idle event streams"),
+    Setting("LIVE_REPLAY_LIMIT", 500, "Most changes a reconnecting reader is sent before a reset"),
+    Setting("FEED_MAX_ENTRIES", 50, "Newest published entries in each feed"),
+    Setting(
+        "WEBSUB_HUB", None, "WebSub hub URL that feeds advertise and that is pinged after changes"
+    ),
+    Setting("UPLOAD_MAX_BYTES", 10_485_760, "Largest image upload accepted (413 beyond)"),
+    Setting(
+        "MAP_TILE_URL",
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "Tile URL template of interactive maps ({z}, {x}, {y}; {s} for subdomains a-c)",
+    ),
+    Setting(
+        "MAP_TILE_ATTRIBUTION",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        "Credit shown on interactive maps for their tiles (HTML: links allowed)",
+    ),
+    Setting("OEMBED_TIMEOUT", 5.0, "Seconds an oEmbed provider has to answer a look-up"),
+    Setting("OEMBED_MAX_BYTES", 524_288, "Largest oEmbed answer (or page read for discovery)"),
+    Setting(
+        "OEMBED_CACHE_SECONDS", 3600, "Seconds a resolved post is kept in each process's cache"
+    ),
+    Setting(
+        "OEMBED_ENDPOINTS",
+        None,
+        'JSON object overriding oEmbed endpoints by provider, e.g. {"x": "https://…/oembed"}; '
+        "{host} stands for the post's host",
+    ),
+    Setting(
+        "OEMBED_META_TOKEN",
+        None,
+        "Meta app access token (app-id|client-token) for Facebook, Instagram and Threads oEmbed",
+    ),
+    Setting(
+        "FETCH_PRIVATE_ADDRESSES",
+        False,
+        "Let look-ups reach loopback and private addresses (tests, intranets); off by default",
+    ),
+)
+
+
+# Numbers that must be above zero (a zero interval would spin); no number may be negative.
+_POSITIVE = frozenset(
+    {
+        "MAX_REQUEST_BYTES",
+        "READER_PAGE_SIZE",
+        "API_PAGE_SIZE",
+        "LIVE_POLL_INTERVAL",
+        "LIVE_HEARTBEAT",
+        "LIVE_REPLAY_LIMIT",
+        "FEED_MAX_ENTRIES",
+        "UPLOAD_MAX_BYTES",
+        "OEMBED_TIMEOUT",
+        "OEMBED_MAX_BYTES",
+    }
+)
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def load_config(
+    config: dict[str, Any], instance_path: Path, overrides: Mapping[str, Any] | None = None
+) -> None:
+    """Fill ``config`` with every setting, from defaults, environment and ``overrides``."""
+    for setting in SETTINGS:
+        config[setting.name] = setting.default
+        raw = os.environ.get(f"LIVEBLOG_{setting.name}")
+        if raw is not None and raw != "":
+            config[setting.name] = _parse(setting, raw)
+    config.update(overrides or {})
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{instance_path / 'liveblog.sqlite'}"
+    if not config["MEDIA_PATH"]:
+        config["MEDIA_PATH"] = str(instance_path / "media")
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _instance_secret(instance_path)
+    config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+    config["OEMBED_ENDPOINTS"] = _endpoints(config["OEMBED_ENDPOINTS"])
+    config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_BYTES"]
+
+
+def _parse(setting: Setting, raw: str) -> Any:
+    kind = type(setting.default)
+    if kind is bool:
+        word = raw.strip().lower()
+        if word not in _TRUE + _FALSE:
+            raise SystemExit(f"LIVEBLOG_{setting.name} must be true or false, not {raw!r}")
+        return word in _TRUE
+    if kind in (int, float):
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            wanted = "a whole number" if kind is int else "a number"
+            raise SystemExit(f"LIVEBLOG_{setting.name} must be {wanted}, not {raw!r}")
+        if value < 0 or (value == 0 and setting.name in _POSITIVE):
+            bound = "above zero" if setting.name in _POSITIVE else "zero or more"
+            raise SystemExit(f"LIVEBLOG_{setting.name} must be {bound}, not {raw!r}")
+        return value
+    return raw
+
+
+def _endpoints(value: Any) -> dict[str, str] | None:
+    """OEMBED_ENDPOINTS as a mapping (the environment gives it as JSON)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = False
+    if value is None or (
+        isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    ):
+        return value
+    raise SystemExit(
+        'LIVEBLOG_OEMBED_ENDPOINTS must be a JSON object such as {"x": "https://example.org/oembed"}'
+    )
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Return the instance's secret key, creating it (readable by the owner only) once."""
+    path = instance_path / "secret_key"
+    instance_path.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Written aside, then linked into place: processes starting together (WSGI workers)
+        # never read a half-written key, and the first link wins for all of them.
+        fd, draft = tempfile.mkstemp(dir=instance_path, prefix=".secret_key-")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()

@@ -1,0 +1,101 @@
+"""Flask glue for the database: one engine per app, one session per app context."""
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from flask import current_app
+from flask import g
+from sqlalchemy import Engine
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Connections per process: a request holds one until it ends, and a gevent worker serves
+# many requests at once. 2 workers x 30 stays inside PostgreSQL's default of 100.
+POOL = {"pool_size": 10, "max_overflow": 20}
+
+
+def make_engine(url: str, sqlite_busy_timeout_ms: int = 10_000) -> Engine:
+    """An engine; SQLite gets WAL, foreign keys, a busy timeout and honest transactions."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, **POOL)
+    engine = create_engine(url, **POOL)
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling defers BEGIN and cannot BEGIN IMMEDIATE;
+        # turn it off and let the "begin" hook below emit the statement.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(sqlite_busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        # Writers take the write lock up front: a deferred transaction that read first
+        # could not upgrade to a writer once another commit made its snapshot stale.
+        immediate = connection.get_execution_options().get("write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """An app's engine and session factory, usable from requests, CLI and threads."""
+
+    def __init__(self, url: str, sqlite_busy_timeout_ms: int = 10_000) -> None:
+        self.url = url
+        self.engine = make_engine(url, sqlite_busy_timeout_ms)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def alembic_config(self) -> AlembicConfig:
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["engine"] = self.engine
+        return config
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema up to ``revision``."""
+        command.upgrade(self.alembic_config(), revision)
+
+    def migration_state(self) -> tuple[str | None, str]:
+        """The database's current revision and the code's head revision."""
+        head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        with self.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        return current, str(head)
+
+
+def init_app(app: Flask) -> None:
+    """Attach a Database to ``app`` and close each context's session at teardown."""
+    database = Database(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT"])
+    app.extensions["liveblog.db"] = database
+    app.teardown_appcontext(_close_session)
+
+
+def database(app: Flask | None = None) -> Database:
+    """The Database of ``app`` (default: the current app)."""
+    return (app or current_app).extensions["liveblog.db"]  # type: ignore[no-any-return]
+
+
+def session() -> Session:
+    """The current app context's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = database().sessions()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()

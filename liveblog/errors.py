@@ -1,0 +1,85 @@
+"""Errors the use cases raise; the web layer turns each into an HTTP problem. No Flask."""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """What is wrong with one field, named by its path (``blocks[2].markers[0].lat``)."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class LiveblogError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra  # more members of the problem document
+
+
+class ValidationError(LiveblogError):
+    status, title = 422, "Invalid input"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(str(error) for error in errors))
+        self.errors = errors
+
+
+class Unauthorized(LiveblogError):
+    status, title = 401, "Authentication required"
+
+
+class Forbidden(LiveblogError):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(LiveblogError):
+    status, title = 404, "Not found"
+
+
+class Conflict(LiveblogError):
+    status, title = 409, "Conflict"
+
+
+class PreconditionFailed(LiveblogError):
+    status, title = 412, "Precondition failed"
+
+
+class PreconditionRequired(LiveblogError):
+    status, title = 428, "Precondition required"
+
+
+class LoginFailed(LiveblogError):
+    status, title = 401, "Log-in failed"
+
+
+class TooManyAttempts(LiveblogError):
+    status, title = 429, "Too many attempts"
+
+
+class PayloadTooLarge(LiveblogError):
+    status, title = 413, "Payload too large"
+
+
+class UnsupportedMediaType(LiveblogError):
+    status, title = 415, "Unsupported media type"
+
+
+class Unprocessable(LiveblogError):
+    status, title = 422, "Cannot be used"
+
+
+class BadGateway(LiveblogError):
+    status, title = 502, "The provider failed"
+
+
+class GatewayTimeout(LiveblogError):
+    status, title = 504, "The provider did not answer"

@@ -1,0 +1,315 @@
+"""Live updates inside one process: who is waiting, what is new, and what it looks like.
+
+A reader's stream costs nothing while idle. One notifier per process learns each blog's
+latest ``seq`` (from this process's own commits, and from the database: a shared poll on
+SQLite, LISTEN/NOTIFY on PostgreSQL, or Redis pub/sub) and wakes the streams waiting on
+that blog. The events of a change are read from the change log and rendered once per
+process, then served to every stream from memory. No Flask here: rendering is passed in.
+"""
+
+import bisect
+import json
+import logging
+import os
+import select as selectmodule
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy import select
+
+from .models import Blog
+
+log = logging.getLogger(__name__)
+
+PG_CHANNEL = "liveblog_changes"
+REDIS_CHANNEL = "liveblog:changes"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change as readers receive it: ``data`` is JSON-ready and already rendered."""
+
+    seq: int
+    type: str
+    data: dict[str, Any]
+
+    @cached_property
+    def message(self) -> bytes:
+        """The Server-Sent Event: its seq as id, its kind as type, its data as one JSON line.
+
+        Encoded once per process and shared by every stream that sends it.
+        """
+        data = json.dumps(self.data, separators=(",", ":"))
+        return f"id: {self.seq}\nevent: {self.type}\ndata: {data}\n\n".encode()
+
+
+class Notifier:
+    """Each blog's latest seq in this process, and the streams waiting for it to move."""
+
+    def __init__(self) -> None:
+        self._latest: dict[int, int] = {}
+        self._changed = threading.Condition()
+        self.waiting = 0
+
+    def publish(self, blog_id: int, seq: int) -> None:
+        """Record that ``blog_id`` has reached ``seq``; wake its streams if that is news."""
+        with self._changed:
+            if seq > self._latest.get(blog_id, 0):
+                self._latest[blog_id] = seq
+                self._changed.notify_all()
+
+    def latest(self, blog_id: int) -> int:
+        return self._latest.get(blog_id, 0)
+
+    def wait(self, blog_id: int, after: int, timeout: float) -> int:
+        """Block until ``blog_id`` passes ``after`` or ``timeout`` runs out; the latest seq."""
+        with self._changed:
+            self.waiting += 1
+            try:
+                self._changed.wait_for(lambda: self._latest.get(blog_id, 0) > after, timeout)
+            finally:
+                self.waiting -= 1
+            return self._latest.get(blog_id, 0)
+
+
+class _Worker:
+    """A daemon thread started on demand, once per process (threads do not survive fork)."""
+
+    name = "liveblog-worker"
+
+    wake = 0.2  # seconds a source may take to notice that it is stopping (no query)
+
+    def __init__(self) -> None:
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()
+
+    def ensure_running(self) -> None:
+        if self._pid == os.getpid() or self.stopping.is_set():
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run_forever, name=self.name, daemon=True
+                )
+                self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop for good, waiting for the thread (so its connections are closed after it)."""
+        self.stopping.set()
+        thread = self._thread if self._pid == os.getpid() else None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def _run_forever(self) -> None:
+        delay = 0.5
+        while not self.stopping.is_set():
+            try:
+                self.run()
+                delay = 0.5
+            except Exception:
+                log.exception("%s failed; restarting in %.1f s", self.name, delay)
+                self.stopping.wait(delay)
+                delay = min(delay * 2, 30)
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+
+class PollingSource(_Worker):
+    """SQLite: one query for every blog's last_seq, a few times a second, while anyone waits."""
+
+    name = "liveblog-seq-poll"
+
+    def __init__(self, notifier: Notifier, engine: Engine, interval: float) -> None:
+        super().__init__()
+        self.notifier, self.engine, self.interval = notifier, engine, interval
+
+    def poll(self, blog_id: int | None = None) -> None:
+        """Read the latest seq of every blog (or of ``blog_id``) and pass it on."""
+        query = select(Blog.id, Blog.last_seq)
+        if blog_id is not None:
+            query = query.where(Blog.id == blog_id)
+        with self.engine.connect() as connection:
+            for found_id, seq in connection.execute(query):
+                self.notifier.publish(found_id, seq)
+
+    @staticmethod
+    def parse_payload(payload: str) -> tuple[int, int] | None:
+        """``(blog id, seq)`` from a ``<blog id>:<seq>`` message, or None if it is not one."""
+        blog_id, _, seq = payload.partition(":")
+        if not (blog_id.isascii() and blog_id.isdigit() and seq.isascii() and seq.isdigit()):
+            return None
+        return int(blog_id), int(seq)
+
+    def publish_payload(self, payload: str) -> None:
+        """Pass on a ``<blog id>:<seq>`` message from another process."""
+        parsed = self.parse_payload(payload)
+        if parsed is not None:
+            self.notifier.publish(*parsed)
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            if self.notifier.waiting:
+                self.poll()
+
+
+class PostgresSource(PollingSource):
+    """PostgreSQL: LISTEN for the NOTIFY that store.append_change sends with each change.
+
+    A poll on (re)connecting and every ``interval`` seconds of silence covers anything
+    sent while the listening connection was down.
+    """
+
+    name = "liveblog-pg-listen"
+
+    def __init__(
+        self, notifier: Notifier, engine: Engine, url: str, interval: float = 10.0
+    ) -> None:
+        super().__init__(notifier, engine, interval)
+        self.url = url
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(f"LISTEN {PG_CHANNEL}")
+            self.poll()
+            last_heard = time.monotonic()
+            pgconn = connection.pgconn
+            while not self.stopping.is_set():
+                # selectmodule.select is looked up at each call: in `liveblog serve` workers
+                # it is gevent's cooperative one. psycopg's own waiting (connection.notifies)
+                # was chosen when psycopg was first imported, in the master before gevent
+                # patched anything, and would block every stream of the worker.
+                readable, _, _ = selectmodule.select([pgconn.socket], [], [], self.wake)
+                if readable:
+                    pgconn.consume_input()
+                    while (notice := pgconn.notifies()) is not None:
+                        self.publish_payload(notice.extra.decode(errors="replace"))
+                        last_heard = time.monotonic()
+                elif time.monotonic() - last_heard > self.interval:
+                    self.poll()
+                    last_heard = time.monotonic()
+
+
+class RedisSource(PollingSource):
+    """Redis pub/sub: every process publishes its commits and hears everyone else's.
+
+    A poll on subscribing and after ``interval`` seconds of silence covers lost messages.
+    Redis channels are shared by every client of the server (whatever its database
+    number), so a message may come from another deployment: it only says which blog to
+    re-read, and the seq streams are woken to is always this database's.
+    """
+
+    name = "liveblog-redis"
+
+    def __init__(
+        self, notifier: Notifier, engine: Engine, url: str, interval: float = 10.0
+    ) -> None:
+        super().__init__(notifier, engine, interval)
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+    def announce(self, blog_id: int, seq: int) -> None:
+        try:
+            self.client.publish(REDIS_CHANNEL, f"{blog_id}:{seq}")
+        except Exception:
+            log.exception("could not publish change %s:%s to Redis", blog_id, seq)
+
+    def hear(self, payload: str) -> None:
+        """Re-read a blog announced on the channel, if the seq announced is news here.
+
+        One query per change and process; none for this process's own announcements.
+        """
+        parsed = self.parse_payload(payload)
+        if parsed is not None and parsed[1] > self.notifier.latest(parsed[0]):
+            self.poll(parsed[0])
+
+    def run(self) -> None:
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(REDIS_CHANNEL)
+        try:
+            self.poll()
+            last_heard = time.monotonic()
+            while not self.stopping.is_set():
+                message = pubsub.get_message(timeout=self.wake)
+                if message and message["type"] == "message":
+                    self.hear(message["data"].decode(errors="replace"))
+                    last_heard = time.monotonic()
+                elif time.monotonic() - last_heard > self.interval:
+                    self.poll()
+                    last_heard = time.monotonic()
+        finally:
+            pubsub.close()
+
+    def stop(self, timeout: float | None = None) -> None:
+        super().stop(timeout)
+        self.client.close()
+
+
+class EventLog:
+    """The recent events of each blog, loaded from the change log and rendered once.
+
+    ``load(blog_id, since, limit)`` reads and renders up to ``limit`` changes after
+    ``since``, oldest first; it is called by one stream at a time per blog, and every other
+    stream reads the result. For each blog the cache holds a run of the log without holes:
+    every change after ``after`` up to the newest event held, at most ``keep`` of them.
+    """
+
+    def __init__(self, load: Callable[[int, int, int], list[Event]], keep: int = 500) -> None:
+        self.load = load
+        self.keep = keep
+        self._runs: dict[int, _Run] = {}
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def since(self, blog_id: int, since: int, latest: int) -> list[Event] | None:
+        """Every event after ``since``, in order, up to at least ``latest`` (as far as the
+        log goes); None if ``since`` is more than ``keep`` changes behind ``latest``."""
+        if latest - since > self.keep:
+            return None
+        with self._lock_for(blog_id):
+            run = self._runs.get(blog_id)
+            if run is None or since < run.after:
+                loaded = self.load(blog_id, since, self.keep + 1)
+                if not loaded:
+                    return []
+                if run is not None and loaded[-1].seq >= run.after:
+                    loaded += [event for event in run.events if event.seq > loaded[-1].seq]
+                run = self._runs[blog_id] = _Run(since, loaded)
+            elif run.newest < latest:
+                run.events += self.load(blog_id, run.newest, self.keep + 1)
+            found = run.events[bisect.bisect_right(run.events, since, key=_seq) :]
+            if len(run.events) > self.keep:
+                run.after = run.events[-self.keep - 1].seq
+                del run.events[: -self.keep]
+            return found
+
+    def _lock_for(self, blog_id: int) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(blog_id, threading.Lock())
+
+
+def _seq(event: Event) -> int:
+    return event.seq
+
+
+@dataclass
+class _Run:
+    """Every change of a blog after ``after``, up to the last of ``events``."""
+
+    after: int
+    events: list[Event]
+
+    @property
+    def newest(self) -> int:
+        return self.events[-1].seq if self.events else self.after

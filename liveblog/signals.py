@@ -1,0 +1,8 @@
+"""Signals other parts connect to. Receivers take the sender plus keyword arguments."""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+changes_committed = _signals.signal("changes-committed")
+"""Sent by store.transaction after a commit that appended changes: ``changes=[Change, …]``."""

@@ -1,0 +1,257 @@
+"""Queries and commands on an explicit Session. Knows SQLAlchemy, not Flask."""
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy import tuple_
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .errors import LiveblogError
+from .errors import NotFound
+from .live import PG_CHANNEL
+from .models import ApiToken
+from .models import Blog
+from .models import Change
+from .models import Entry
+from .models import Revision
+from .models import User
+from .models import utcnow
+from .signals import changes_committed
+
+# Ids are 32-bit integers in the database; a larger one in a URL or cursor names nothing.
+MAX_ID = 2**31
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[None]:
+    """A write transaction of its own: committed at the end, rolled back on error.
+
+    Any read-only transaction the session has open is ended first, so that on SQLite the
+    write lock is taken at BEGIN (see db.make_engine) rather than upgraded mid-way.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={"write": True})
+    appended: list[Change] = session.info.setdefault("liveblog.appended", [])
+    appended.clear()
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        committed, appended[:] = list(appended), []
+    if committed:
+        changes_committed.send(session, changes=committed)
+
+
+def get_blog(session: Session, slug: str, *, lock: bool = False) -> Blog:
+    """The blog ``slug``; with ``lock``, held until commit so its writers queue up."""
+    query = select(Blog).where(Blog.slug == slug)
+    if lock:
+        query = query.with_for_update()
+    blog = session.scalars(query).one_or_none()
+    if blog is None:
+        raise NotFound(f"There is no live blog {slug!r}.")
+    return blog
+
+
+def list_blogs(session: Session) -> list[Blog]:
+    """Every blog, live ones first, newest first within a status."""
+    order = {"live": 0, "draft": 1, "ended": 2}
+    blogs = session.scalars(select(Blog).order_by(Blog.created_at.desc(), Blog.id.desc())).all()
+    return sorted(blogs, key=lambda blog: order.get(blog.status, 3))
+
+
+def get_entry(session: Session, blog: Blog, entry_id: int) -> Entry:
+    entry = session.get(Entry, entry_id) if 0 < entry_id < MAX_ID else None
+    if entry is None or entry.blog_id != blog.id:
+        raise NotFound(f"Live blog {blog.slug!r} has no entry {entry_id}.")
+    return entry
+
+
+def find_pinned(session: Session, blog: Blog, *, besides: Entry) -> list[Entry]:
+    """Published entries of ``blog`` that are pinned, other than ``besides``."""
+    query = select(Entry).where(
+        Entry.blog_id == blog.id,
+        Entry.status == "published",
+        Entry.pinned.is_(True),
+        Entry.id != besides.id,
+    )
+    return list(session.scalars(query))
+
+
+def encode_cursor(moment: datetime, entry_id: int) -> str:
+    raw = f"{moment.isoformat()}|{entry_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """(time, id) from a cursor; raises LiveblogError for anything that is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, entry_id = raw.split("|")
+        parsed = datetime.fromisoformat(moment)
+        if parsed.tzinfo is None or not entry_id.isascii() or not 0 < int(entry_id) < MAX_ID:
+            raise ValueError
+        return parsed, int(entry_id)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise LiveblogError("The cursor is not valid; use the 'next' link of a listing.") from None
+
+
+def editor_entries(
+    session: Session,
+    blog: Blog,
+    *,
+    limit: int,
+    before: tuple[datetime, int] | None = None,
+    visible_to: User | None = None,
+) -> list[Entry]:
+    """Entries in every status, newest first (drafts by creation time), keyset-paginated.
+
+    With ``visible_to`` (a contributor), only published entries and that user's own.
+    """
+    moment = func.coalesce(Entry.published_at, Entry.created_at)
+    query = select(Entry).where(Entry.blog_id == blog.id)
+    if visible_to is not None:
+        query = query.where((Entry.status == "published") | (Entry.author_id == visible_to.id))
+    if before is not None:
+        query = query.where(tuple_(moment, Entry.id) < tuple_(before[0], before[1]))
+    return list(session.scalars(query.order_by(moment.desc(), Entry.id.desc()).limit(limit)))
+
+
+def published_entries(
+    session: Session,
+    blog: Blog,
+    *,
+    limit: int,
+    before: tuple[datetime, int] | None = None,
+    key_events_only: bool = False,
+    exclude: Entry | None = None,
+) -> list[Entry]:
+    """What readers see: published entries, newest first, keyset-paginated by (time, id).
+
+    Served by the (blog_id, status, published_at, id) index, so page 500 costs what page 1 does.
+    """
+    query = select(Entry).where(Entry.blog_id == blog.id, Entry.status == "published")
+    if key_events_only:
+        query = query.where(Entry.key_event == true())
+    if exclude is not None:
+        query = query.where(Entry.id != exclude.id)
+    if before is not None:
+        query = query.where(tuple_(Entry.published_at, Entry.id) < tuple_(before[0], before[1]))
+    query = query.order_by(Entry.published_at.desc(), Entry.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def neighbours(session: Session, blog: Blog, entry: Entry) -> tuple[Entry | None, Entry | None]:
+    """The published entries just before and just after ``entry`` in reading order."""
+    assert entry.published_at is not None
+    position = tuple_(Entry.published_at, Entry.id)
+    here = tuple_(entry.published_at, entry.id)
+    published = select(Entry).where(Entry.blog_id == blog.id, Entry.status == "published")
+    older = published.where(position < here).order_by(Entry.published_at.desc(), Entry.id.desc())
+    newer = published.where(position > here).order_by(Entry.published_at, Entry.id)
+    return session.scalars(older.limit(1)).first(), session.scalars(newer.limit(1)).first()
+
+
+def pinned_entry(session: Session, blog: Blog) -> Entry | None:
+    """The published entry pinned to the top of the blog, if any."""
+    query = select(Entry).where(
+        Entry.blog_id == blog.id, Entry.status == "published", Entry.pinned == true()
+    )
+    return session.scalars(query.limit(1)).first()
+
+
+def entry_moment(entry: Entry) -> datetime:
+    """The time an entry sorts by in editor listings."""
+    return entry.published_at or entry.created_at
+
+
+def revisions(session: Session, entry: Entry) -> list[Revision]:
+    query = select(Revision).where(Revision.entry_id == entry.id).order_by(Revision.version.desc())
+    return list(session.scalars(query))
+
+
+def last_editor_id(session: Session, entry: Entry) -> int:
+    query = select(Revision.editor_id).where(Revision.entry_id == entry.id)
+    editor_id = session.scalar(query.order_by(Revision.version.desc()).limit(1))
+    return editor_id if editor_id is not None else entry.author_id
+
+
+def append_change(session: Session, blog: Blog, kind: str, entry: Entry | None = None) -> Change:
+    """Log a reader-visible change in the current transaction, with the blog's next seq.
+
+    The increment happens in the database, so concurrent writers queue on the blog row
+    (PostgreSQL) or the write lock (SQLite) and seqs stay gapless and unique.
+    """
+    now = utcnow()
+    seq = session.execute(
+        update(Blog)
+        .where(Blog.id == blog.id)
+        .values(last_seq=Blog.last_seq + 1, changed_at=now)
+        .returning(Blog.last_seq)
+    ).scalar_one()
+    set_committed_value(blog, "last_seq", seq)
+    set_committed_value(blog, "changed_at", now)
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered to listeners at commit, never for a rolled-back change (see live.py).
+        session.execute(select(func.pg_notify(PG_CHANNEL, f"{blog.id}:{seq}")))
+    change = Change(blog_id=blog.id, seq=seq, kind=kind, entry_id=entry.id if entry else None)
+    session.add(change)
+    session.info.setdefault("liveblog.appended", []).append(change)
+    return change
+
+
+def changes_since(session: Session, blog: Blog, seq: int, limit: int = 500) -> list[Change]:
+    query = select(Change).where(Change.blog_id == blog.id, Change.seq > seq)
+    return list(session.scalars(query.order_by(Change.seq).limit(limit)))
+
+
+def due_entries(session: Session, now: datetime) -> list[tuple[int, int]]:
+    """(blog id, entry id) of scheduled entries whose time has come, oldest first."""
+    query = select(Entry.blog_id, Entry.id).where(
+        Entry.status == "scheduled", Entry.published_at <= now
+    )
+    return [
+        (blog_id, entry_id)
+        for blog_id, entry_id in session.execute(query.order_by(Entry.published_at))
+    ]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user holding the unrevoked API token ``token``."""
+    api_token = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+    ).one_or_none()
+    if api_token is None or api_token.revoked_at is not None or not api_token.user.active:
+        return None
+    return api_token.user
+
+
+def pending_reviews(session: Session) -> dict[int, int]:
+    """Blog id -> how many drafts wait for an editor's review."""
+    query = (
+        select(Entry.blog_id, func.count())
+        .where(Entry.status == "draft", Entry.review == "pending")
+        .group_by(Entry.blog_id)
+    )
+    return {blog_id: count for blog_id, count in session.execute(query)}
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()

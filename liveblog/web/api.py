@@ -1,0 +1,379 @@
+"""Blueprint "api": the editors' JSON API under /api/v1, with bearer-token auth."""
+
+import json
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import request
+from flask import url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import accounts
+from .. import db
+from .. import publishing
+from .. import store
+from .. import uploads
+from ..errors import BadGateway
+from ..errors import Forbidden
+from ..errors import GatewayTimeout
+from ..errors import LiveblogError
+from ..errors import NotFound
+from ..errors import PayloadTooLarge
+from ..errors import Unauthorized
+from ..errors import Unprocessable
+from ..errors import UnsupportedMediaType
+from ..models import Blog
+from ..models import Entry
+from ..models import User
+from ..oembed import Cache
+from ..oembed import EmbedError
+from ..oembed import Fetcher
+from ..oembed import Resolver
+from ..providers import match as match_provider
+from ..publishing import entry_etag
+from ..validation import Fields
+from ..validation import given
+from . import auth
+from .representations import blog_json
+from .representations import entry_json
+from .representations import themes
+from .representations import user_json
+from .views import entry_view
+from .views import templates
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_PAGE_SIZE = 200
+
+
+_EMBED_ERRORS: dict[int, type[LiveblogError]] = {
+    422: Unprocessable,
+    502: BadGateway,
+    504: GatewayTimeout,
+}
+
+
+@bp.before_request
+def authenticate() -> None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header and (editor := auth.session_user()) is not None:
+        auth.check_csrf(request)  # the editor's pages send the cookie and the CSRF header
+        g.user = editor
+        return
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            "Send an 'Authorization: Bearer <token>' header; "
+            "an admin creates tokens with 'liveblog tokens create EMAIL'."
+        )
+    user = store.user_for_token(db.session(), token.strip())
+    if user is None:
+        raise Unauthorized(
+            "This API token is not valid, has been revoked, or its user is deactivated."
+        )
+    g.user = user
+
+
+def read_json() -> Any:
+    """The request's JSON body; a clear 4xx for anything that is not one."""
+    if not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+    raw = request.get_data(cache=False)
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise LiveblogError("The body is not valid UTF-8.") from None
+    except json.JSONDecodeError as error:
+        raise LiveblogError(
+            f"The body is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        ) from None
+    except (ValueError, RecursionError) as error:
+        raise LiveblogError(f"The body is not valid JSON: {error}.") from None
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _user() -> User:
+    return g.user  # type: ignore[no-any-return]
+
+
+def _page_size() -> int:
+    raw = request.args.get("limit", "")
+    if not raw:
+        return int(current_app.config["API_PAGE_SIZE"])
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise LiveblogError(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return int(raw)
+
+
+def _entry_response(entry: Entry, blog: Blog, status: int = 200) -> Response:
+    response = current_app.json.response(entry_json(entry, blog))
+    response.status_code = status
+    response.headers["ETag"] = entry_etag(entry)
+    return response
+
+
+@bp.get("/blogs")
+def list_blogs() -> Any:
+    return {"items": [blog_json(blog) for blog in store.list_blogs(db.session())]}
+
+
+@bp.post("/blogs")
+def create_blog() -> Any:
+    blog = publishing.create_blog(db.session(), themes(), read_json(), _user())
+    location = url_for(".get_blog", slug=blog.slug)
+    return blog_json(blog), 201, {"Location": location}
+
+
+@bp.get("/blogs/<slug:slug>")
+def get_blog(slug: str) -> Any:
+    return blog_json(store.get_blog(db.session(), slug))
+
+
+@bp.patch("/blogs/<slug:slug>")
+def update_blog(slug: str) -> Any:
+    return blog_json(publishing.update_blog(db.session(), themes(), slug, read_json(), _user()))
+
+
+@bp.get("/blogs/<slug:slug>/entries")
+def list_entries(slug: str) -> Any:
+    session = db.session()
+    blog = store.get_blog(session, slug)
+    limit = _page_size()
+    cursor = request.args.get("cursor")
+    entries = store.editor_entries(
+        session,
+        blog,
+        limit=limit + 1,
+        before=store.decode_cursor(cursor) if cursor else None,
+        visible_to=None if _user().can("editor") else _user(),
+    )
+    page, more = entries[:limit], len(entries) > limit
+    next_url = None
+    if more:
+        last = page[-1]
+        next_cursor = store.encode_cursor(store.entry_moment(last), last.id)
+        next_url = url_for(".list_entries", slug=slug, cursor=next_cursor, limit=limit)
+    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
+    return {"items": [entry_json(entry, blog) for entry in page], "next": next_url}, 200, headers
+
+
+@bp.post("/blogs/<slug:slug>/entries")
+def create_entry(slug: str) -> Any:
+    entry = publishing.create_entry(db.session(), themes(), slug, read_json(), _user())
+    response = _entry_response(entry, entry.blog, 201)
+    response.headers["Location"] = url_for(".get_entry", slug=slug, entry_id=entry.id)
+    return response
+
+
+@bp.post("/blogs/<slug:slug>/preview")
+def preview_entry(slug: str) -> Any:
+    """An unsaved entry rendered by the blog's theme partial, exactly as readers will see it."""
+    blog = store.get_blog(db.session(), slug)
+    entry = publishing.preview_entry(themes(), blog, read_json(), _user())
+    view = entry_view(blog, entry)
+    html = templates(blog).get_template("_entry.html").render(entry=view)
+    return {"html": html, "label": view.label}
+
+
+def _readable_entry(slug: str, entry_id: int) -> tuple[Entry, Blog]:
+    session = db.session()
+    blog = store.get_blog(session, slug)
+    entry = store.get_entry(session, blog, entry_id)
+    user = _user()
+    if not user.can("editor") and entry.status != "published" and entry.author_id != user.id:
+        raise NotFound(f"Live blog {slug!r} has no entry {entry_id}.")
+    return entry, blog
+
+
+@bp.get("/blogs/<slug:slug>/entries/<int:entry_id>")
+def get_entry(slug: str, entry_id: int) -> Any:
+    return _entry_response(*_readable_entry(slug, entry_id))
+
+
+@bp.patch("/blogs/<slug:slug>/entries/<int:entry_id>")
+def update_entry(slug: str, entry_id: int) -> Any:
+    if_match = request.headers.get("If-Match")
+    entry = publishing.update_entry(
+        db.session(), themes(), slug, entry_id, read_json(), _user(), if_match
+    )
+    return _entry_response(entry, entry.blog)
+
+
+@bp.delete("/blogs/<slug:slug>/entries/<int:entry_id>")
+def delete_entry(slug: str, entry_id: int) -> Any:
+    if_match = request.headers.get("If-Match")
+    publishing.delete_entry(db.session(), slug, entry_id, _user(), if_match)
+    return "", 204
+
+
+@bp.get("/blogs/<slug:slug>/entries/<int:entry_id>/revisions")
+def list_revisions(slug: str, entry_id: int) -> Any:
+    entry, _blog = _readable_entry(slug, entry_id)
+    return {
+        "items": [
+            {
+                "version": revision.version,
+                "editor": {"id": revision.editor.id, "name": revision.editor.name},
+                "created_at": revision.created_at.isoformat(),
+                **revision.data,
+            }
+            for revision in store.revisions(db.session(), entry)
+        ]
+    }
+
+
+# Users and API tokens (admins)
+
+USER_FIELDS = ("email", "name", "role", "password")
+
+
+@bp.get("/users")
+def list_users() -> Any:
+    session = db.session()
+    tokens = accounts.tokens_by_user(session, _user())
+    users = accounts.list_users(session, _user())
+    return {"items": [user_json(user, tokens.get(user.id)) for user in users]}
+
+
+@bp.post("/users")
+def create_user() -> Any:
+    """Create a user (admins only); without a password the account only uses API tokens."""
+    fields = Fields.top(read_json(), USER_FIELDS)
+    email = fields.string("email", required=True, max_length=254)
+    role = fields.string("role", required=True, max_length=16)
+    name = fields.string("name", max_length=200, nullable=True)
+    password = fields.string("password", max_length=1000, nullable=True)
+    fields.raise_errors()
+    user = accounts.add_user(
+        db.session(), _user(), email, role, password if given(password) else None,
+        name if given(name) else None,
+    )  # fmt: skip
+    return user_json(user), 201
+
+
+@bp.patch("/users/<int:user_id>")
+def update_user(user_id: int) -> Any:
+    """Change another user's role, or deactivate or reactivate them (admins only)."""
+    fields = Fields.top(read_json(), ("role", "active"))
+    role = fields.string("role", max_length=16)
+    active = fields.boolean("active")
+    fields.raise_errors()
+    user = accounts.change_user(
+        db.session(),
+        _user(),
+        user_id,
+        role=role if given(role) else None,
+        active=active if given(active) else None,
+    )
+    return user_json(user)
+
+
+@bp.post("/users/<int:user_id>/tokens")
+def create_user_token(user_id: int) -> Any:
+    """A new API token for the user; the response is the only time it is shown."""
+    fields = Fields.top(read_json(), ("label",))
+    label = fields.string("label", max_length=200)
+    fields.raise_errors()
+    token = accounts.issue_token(db.session(), _user(), user_id, label if given(label) else "")
+    return {"token": token}, 201
+
+
+@bp.delete("/tokens/<int:token_id>")
+def revoke_token(token_id: int) -> Any:
+    accounts.revoke_token(db.session(), _user(), token_id)
+    return "", 204
+
+
+# Embeds and uploads
+
+
+def _require_writer() -> None:
+    if not _user().can("contributor"):
+        raise Forbidden("Your account cannot write entries.")
+
+
+def resolver() -> Resolver:
+    """The app's oEmbed resolver (built once, with its cache), from the OEMBED_* settings."""
+    found = current_app.extensions.get("liveblog.oembed")
+    if found is None:
+        config = current_app.config
+        fetcher = Fetcher(
+            float(config["OEMBED_TIMEOUT"]),
+            int(config["OEMBED_MAX_BYTES"]),
+            allow_private=bool(config["FETCH_PRIVATE_ADDRESSES"]),
+        )
+        found = Resolver(
+            fetcher,
+            endpoints=config["OEMBED_ENDPOINTS"],
+            meta_token=config["OEMBED_META_TOKEN"],
+            cache=Cache(float(config["OEMBED_CACHE_SECONDS"])),
+        )
+        current_app.extensions["liveblog.oembed"] = found
+    return found  # type: ignore[no-any-return]
+
+
+def _save_poster(data: bytes) -> dict[str, Any] | None:
+    """A video thumbnail stored as an upload; None if it is not a usable picture."""
+    try:
+        saved = uploads.save_image(data, current_app.config["MEDIA_PATH"])
+    except uploads.UploadError:
+        return None
+    return {"url": saved["url"], "width": saved["width"], "height": saved["height"]}
+
+
+@bp.post("/embeds/resolve")
+def resolve_embed() -> Any:
+    """A social post's snapshot (or a video's block) from its provider, to check and save.
+
+    When the look-up fails, the problem carries ``block``: a start for a hand-written snapshot.
+    """
+    _require_writer()
+    fields = Fields.top(read_json(), ("url",))
+    url = fields.url("url", required=True)
+    fields.raise_errors()
+    try:
+        resolved = resolver().resolve(url, save_image=_save_poster)
+    except EmbedError as error:
+        provider = match_provider(url)
+        kind = provider.kind if provider else "social"
+        start = {"type": kind, "url": url, "provider": provider.key if provider else "other"}
+        raise _EMBED_ERRORS.get(error.status, BadGateway)(error.message, block=start) from None
+    return {"block": resolved.block, "cached": resolved.cached}
+
+
+@bp.post("/uploads")
+def upload() -> Any:
+    """Store an image sent as multipart/form-data (field ``file``); 201 with its URL and sizes."""
+    _require_writer()
+    limit = int(current_app.config["UPLOAD_MAX_BYTES"])
+    too_large = PayloadTooLarge(
+        f"The image is larger than the {limit:,} bytes this server accepts."
+    )
+    request.max_content_length = limit + 65_536  # room for the form around the file
+    try:
+        file = request.files.get("file")
+    except RequestEntityTooLarge:
+        raise too_large from None
+    if file is None:
+        raise LiveblogError(
+            "Send the image as multipart/form-data, in a field named 'file' "
+            "(curl -F file=@photo.jpg …)."
+        )
+    data = file.stream.read(limit + 1)
+    if len(data) > limit:
+        raise too_large
+    if not data:
+        raise LiveblogError("The file is empty.")
+    try:
+        saved = uploads.save_image(data, current_app.config["MEDIA_PATH"])
+    except uploads.UploadError as error:
+        kind = UnsupportedMediaType if error.status == 415 else Unprocessable
+        raise kind(error.message) from None
+    saved["srcset"] = uploads.srcset(saved["url"], saved["width"])
+    return saved, 201, {"Location": saved["url"]}

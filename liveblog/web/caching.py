@@ -1,0 +1,65 @@
+"""Conditional GET for reader responses, keyed on the blog's change log.
+
+Every reader-visible change bumps ``blog.last_seq``, so (blog, last_seq, theme version,
+variant) names a response exactly: a matching request gets 304 before anything is loaded
+or rendered.
+"""
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Response
+from flask import current_app
+from flask import request
+
+from ..models import Blog
+from ..themes import DEFAULT_THEME
+
+
+def blog_etag(blog: Blog, variant: str) -> str:
+    """A strong ETag for one representation (``variant``) of ``blog`` at its current seq."""
+    theme_version = current_app.extensions["liveblog.themes"].version(blog.theme)
+    return _etag(
+        f"{blog.id}:{blog.last_seq}:{blog.updated_at.isoformat()}:{theme_version}:{variant}"
+    )
+
+
+def cached_for_readers(
+    blog: Blog, variant: str, build: Callable[[], Response], max_age: int | None = None
+) -> Response:
+    """``build()``'s response with validators and cache headers, or 304 if the client is current."""
+    last_modified = max(blog.changed_at, blog.updated_at)
+    return conditional(blog_etag(blog, variant), last_modified, build, max_age)
+
+
+def blogs_etag(blogs: list[Blog], variant: str) -> str:
+    """A strong ETag for a page listing ``blogs`` (the index), rendered with the default theme."""
+    theme_version = current_app.extensions["liveblog.themes"].version(DEFAULT_THEME)
+    state = "|".join(f"{b.id}:{b.last_seq}:{b.updated_at.isoformat()}" for b in blogs)
+    return _etag(f"{state}:{theme_version}:{variant}")
+
+
+def conditional(
+    etag: str, last_modified: datetime, build: Callable[[], Response], max_age: int | None = None
+) -> Response:
+    """``build()``'s response, or a 304 when the client's validators match; CDN-cacheable."""
+    last_modified = last_modified.replace(microsecond=0)
+    if request.if_none_match:
+        fresh = request.if_none_match.contains_weak(etag.strip('"'))
+    else:
+        fresh = request.if_modified_since is not None and request.if_modified_since >= last_modified
+    response = Response(status=304) if fresh else build()
+    response.headers["ETag"] = etag
+    response.last_modified = last_modified
+    seconds = current_app.config["READER_MAX_AGE"] if max_age is None else max_age
+    response.headers["Cache-Control"] = (
+        f"public, max-age=0, s-maxage={seconds}, "
+        f"stale-while-revalidate={current_app.config['READER_STALE_WHILE_REVALIDATE']}"
+    )
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def _etag(raw: str) -> str:
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'

@@ -1,0 +1,329 @@
+"""Blueprint "editor": the HTML interface for editors under /editor/.
+
+Pages are server-rendered; editor.js talks to the JSON API with the session cookie and
+the CSRF header, so the API's rules are the only rules. The logic lives in publishing,
+accounts and store.
+"""
+
+import hashlib
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import send_from_directory
+from flask import url_for
+from werkzeug.datastructures import FileStorage
+
+from .. import accounts
+from .. import db
+from .. import publishing
+from .. import store
+from .. import uploads
+from ..errors import FieldError
+from ..errors import Forbidden
+from ..errors import LiveblogError
+from ..errors import ValidationError
+from ..labels import format_label
+from ..models import ROLES
+from ..models import Blog
+from ..models import User
+from ..themes import DEFAULT_THEME
+from ..themes import iso_seconds
+from . import auth
+from .public import ONE_YEAR
+from .public import content_security_policy
+from .representations import themes
+from .views import asset_url
+from .views import map_tiles
+
+STATIC = Path(__file__).parent.parent / "static" / "editor"
+OPEN_ENDPOINTS = ("editor.login", "editor.static")
+
+bp = Blueprint("editor", __name__, url_prefix="/editor", template_folder="../templates")
+
+
+@cache
+def _digest(filename: str) -> str:
+    return hashlib.sha256((STATIC / filename).read_bytes()).hexdigest()[:12]
+
+
+def static_url(filename: str) -> str:
+    """An editor asset's URL with its content digest, so browsers may keep it for a year."""
+    return url_for("editor.static", digest=_digest(filename), filename=filename)
+
+
+@bp.app_context_processor
+def helpers() -> dict[str, Any]:
+    return {
+        "editor_static": static_url,
+        "csrf_token": auth.csrf_token,
+        "local_time": local_time,
+        "iso_seconds": iso_seconds,
+    }
+
+
+def local_time(blog: Blog, moment: datetime) -> str:
+    """``moment`` on the blog's clock, e.g. 0745 GMT, 24 Mar."""
+    return format_label(moment, blog.timezone, "%H%M %Z, %e %b")
+
+
+@bp.before_request
+def require_login() -> Response | None:
+    g.user = auth.session_user()
+    if request.endpoint in OPEN_ENDPOINTS:
+        if request.method == "POST":
+            auth.check_csrf(request, request.form)
+        return None
+    if g.user is None:
+        return redirect(url_for("editor.login", next=request.full_path.rstrip("?")))
+    if request.method == "POST":
+        auth.check_csrf(request, request.form)
+    return None
+
+
+@bp.after_request
+def page_headers(response: Response) -> Response:
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = content_security_policy()
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _user() -> User:
+    return g.user  # type: ignore[no-any-return]
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    return Response(render_template(f"editor/{template}", user=g.user, **context), status)
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after logging in: only a path inside the editor."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/editor/"):
+        return url_for("editor.dashboard")
+    return target or url_for("editor.dashboard")
+
+
+def field_errors(error: ValidationError, prefix: str = "") -> dict[str, str]:
+    """Messages by field name, for showing next to each field of a form."""
+    found: dict[str, str] = {}
+    for item in error.errors:
+        name = item.field.removeprefix(prefix)
+        found.setdefault(name, f"{_label(name)} {item.message}")
+    return found
+
+
+def _label(field: str) -> str:
+    return field.split(".")[-1].replace("_", " ").capitalize() or "This"
+
+
+# Logging in and out
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response:
+    next_url = request.values.get("next", "")
+    if request.method == "GET":
+        if g.user is not None:
+            return redirect(_safe_next(next_url))  # type: ignore[return-value]
+        return _page("login.html", email="", next=next_url, error=None)
+    email = request.form.get("email", "")
+    try:
+        user = accounts.log_in(
+            db.session(),
+            email,
+            request.form.get("password", ""),
+            request.remote_addr or "unknown",
+            auth.login_limits(),
+        )
+    except LiveblogError as error:
+        return _page("login.html", error.status, email=email, next=next_url, error=error.detail)
+    auth.start_session(user)
+    return redirect(_safe_next(next_url), 303)  # type: ignore[return-value]
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    auth.end_session()
+    return redirect(url_for("editor.login"), 303)  # type: ignore[return-value]
+
+
+# Dashboard and blogs
+
+
+@bp.get("/")
+def dashboard() -> Response:
+    return _dashboard()
+
+
+def _dashboard(status: int = 200, form: dict[str, Any] | None = None, **extra: Any) -> Response:
+    return _page(
+        "dashboard.html",
+        status,
+        blogs=store.list_blogs(db.session()),
+        pending=store.pending_reviews(db.session()) if _user().can("editor") else {},
+        themes=themes().names(),
+        form=form or {"label_format": "UPDATE %H%M %Z", "timezone": "UTC", "theme": "default"},
+        errors=extra.pop("errors", {}),
+        **extra,
+    )
+
+
+BLOG_FORM = ("title", "slug", "standfirst", "timezone", "label_format", "theme", "status")
+PHOTO_FORM = ("alt", "caption", "credit")
+
+
+@bp.post("/blogs")
+def create_blog() -> Response:
+    """Create a blog from the dashboard form, with an optional top photo."""
+    form = {name: request.form.get(name, "").strip() for name in (*BLOG_FORM, *PHOTO_FORM)}
+    data: dict[str, Any] = {name: form[name] for name in BLOG_FORM if form[name]}
+    data.setdefault("slug", publishing.suggest_slug(form["title"]) or None)
+    try:
+        if not _user().can("admin"):
+            raise Forbidden("Only admins can create live blogs.")
+        photo = _top_photo(request.files.get("photo"), form)
+        if photo:
+            data["top_image"] = photo
+        blog = publishing.create_blog(db.session(), themes(), data, _user())
+    except ValidationError as error:
+        return _dashboard(422, form, errors=field_errors(error, "top_image."))
+    except LiveblogError as error:
+        return _dashboard(error.status, form, errors={"form": error.detail})
+    return redirect(url_for("editor.compose", slug=blog.slug), 303)  # type: ignore[return-value]
+
+
+def _top_photo(file: FileStorage | None, form: dict[str, str]) -> dict[str, Any] | None:
+    if file is None or not file.filename:
+        return None
+    if not form["alt"]:
+        raise ValidationError(
+            [FieldError("alt", "is required: describe the photo for readers who cannot see it")]
+        )
+    try:
+        saved = uploads.save_image(file.read(), current_app.config["MEDIA_PATH"])
+    except uploads.UploadError as error:
+        raise ValidationError([FieldError("photo", error.message)]) from None
+    image = {"url": saved["url"], "width": saved["width"], "height": saved["height"]}
+    image.update({name: form[name] for name in PHOTO_FORM if form[name]})
+    return image
+
+
+@bp.post("/blogs/<slug:slug>/status")
+def change_status(slug: str) -> Response:
+    status = request.form.get("status", "")
+    try:
+        publishing.update_blog(db.session(), themes(), slug, {"status": status}, _user())
+    except LiveblogError as error:
+        return _dashboard(error.status, errors={"form": error.detail})
+    return redirect(url_for("editor.dashboard"), 303)  # type: ignore[return-value]
+
+
+@bp.get("/blogs/<slug:slug>/")
+def compose(slug: str) -> Response:
+    """The blog's editor page: the composer with its live preview, beside the stream."""
+    blog = store.get_blog(db.session(), slug)
+    tiles = map_tiles()
+    leaflet = {
+        "js": asset_url(DEFAULT_THEME, "vendor/leaflet/leaflet.js"),
+        "css": asset_url(DEFAULT_THEME, "vendor/leaflet/leaflet.css"),
+        "tiles": tiles["url"],
+        "attribution": tiles["attribution"],
+    }
+    return _page("compose.html", blog=blog, leaflet=leaflet)
+
+
+# Users and API tokens (admins)
+
+
+@bp.get("/admin/users")
+def users() -> Response:
+    return _users()
+
+
+def _users(status: int = 200, **extra: Any) -> Response:
+    session = db.session()
+    return _page(
+        "users.html",
+        status,
+        users=accounts.list_users(session, _user()),
+        tokens=accounts.tokens_by_user(session, _user()),
+        roles=ROLES,
+        form=extra.pop("form", {"role": "contributor"}),
+        errors=extra.pop("errors", {}),
+        **extra,
+    )
+
+
+@bp.post("/admin/users")
+def create_user() -> Response:
+    form = {name: request.form.get(name, "").strip() for name in ("email", "name", "role")}
+    password = request.form.get("password", "")
+    try:
+        user = accounts.add_user(
+            db.session(),
+            _user(),
+            form["email"],
+            form["role"],
+            password or None,
+            form["name"] or None,
+        )
+    except ValidationError as error:
+        return _users(422, form=form, errors=field_errors(error))
+    except LiveblogError as error:
+        return _users(error.status, form=form, errors={"form": error.detail})
+    return _users(201, notice=f"{user.email} can now log in as {user.role}.")
+
+
+@bp.post("/admin/users/<int:user_id>")
+def change_user(user_id: int) -> Response:
+    role = request.form.get("role") or None
+    active = {"yes": True, "no": False}.get(request.form.get("active", ""))
+    try:
+        user = accounts.change_user(db.session(), _user(), user_id, role=role, active=active)
+    except LiveblogError as error:
+        return _users(error.status, errors={"form": error.detail})
+    state = "active" if user.active else "deactivated"
+    return _users(notice=f"{user.email} is now {user.role}, {state}.")
+
+
+@bp.post("/admin/users/<int:user_id>/tokens")
+def create_token(user_id: int) -> Response:
+    label = request.form.get("label", "")
+    try:
+        token = accounts.issue_token(db.session(), _user(), user_id, label)
+    except LiveblogError as error:
+        return _users(error.status, errors={"form": error.detail})
+    return _users(201, new_token=token, token_user=user_id)
+
+
+@bp.post("/admin/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int) -> Response:
+    try:
+        token = accounts.revoke_token(db.session(), _user(), token_id)
+    except LiveblogError as error:
+        return _users(error.status, errors={"form": error.detail})
+    return _users(notice=f"The token {token.label or token.id} no longer works.")
+
+
+@bp.get("/static/<digest>/<path:filename>")
+def static(digest: str, filename: str) -> Response:
+    """The editor's own CSS and JavaScript; the digest in the URL changes with the content."""
+    if not (STATIC / filename).is_file():
+        abort(404)
+    response = send_from_directory(STATIC, filename, max_age=ONE_YEAR)
+    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    return response

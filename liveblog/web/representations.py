@@ -1,0 +1,115 @@
+"""How blogs and entries look to API clients, and the absolute URLs readers use."""
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask import url_for
+
+from ..labels import format_label
+from ..models import ApiToken
+from ..models import Blog
+from ..models import Entry
+from ..models import User
+from ..themes import Themes
+
+
+def themes() -> Themes:
+    return current_app.extensions["liveblog.themes"]  # type: ignore[no-any-return]
+
+
+def absolute(path: str) -> str:
+    """``path`` on the public origin (LIVEBLOG_BASE_URL), not on whatever host was asked."""
+    return f"{current_app.config['BASE_URL']}{path}"
+
+
+def blog_url(blog: Blog) -> str:
+    return absolute(f"/{blog.slug}/")
+
+
+def entry_path(blog: Blog, entry: Entry) -> str:
+    """The permalink's path; plain, so events rendered outside a request can use it."""
+    return f"/{blog.slug}/updates/{entry.id}"
+
+
+def permalink(blog: Blog, entry: Entry) -> str:
+    return absolute(entry_path(blog, entry))
+
+
+def entry_label(blog: Blog, entry: Entry) -> str | None:
+    if entry.published_at is None:
+        return None
+    return format_label(entry.published_at, blog.timezone, blog.label_format)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def blog_json(blog: Blog) -> dict[str, Any]:
+    return {
+        "id": blog.id,
+        "slug": blog.slug,
+        "title": blog.title,
+        "standfirst": blog.standfirst,
+        "top_image": blog.top_image,
+        "status": blog.status,
+        "timezone": blog.timezone,
+        "label_format": blog.label_format,
+        "language": blog.language,
+        "theme": blog.theme,
+        "embed_widgets": blog.embed_widgets,
+        "last_seq": blog.last_seq,
+        "created_at": _iso(blog.created_at),
+        "updated_at": _iso(blog.updated_at),
+        "started_at": _iso(blog.started_at),
+        "ended_at": _iso(blog.ended_at),
+        "url": blog_url(blog),
+        "entries": url_for("api.list_entries", slug=blog.slug),
+    }
+
+
+def entry_json(entry: Entry, blog: Blog) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "blog": blog.slug,
+        "author": {"id": entry.author.id, "name": entry.author.name},
+        "headline": entry.headline,
+        "blocks": entry.blocks,
+        "status": entry.status,
+        "published_at": _iso(entry.published_at),
+        "pinned": entry.pinned,
+        "key_event": entry.key_event,
+        "review": entry.review,
+        "review_note": entry.review_note,
+        "version": entry.version,
+        "created_at": _iso(entry.created_at),
+        "updated_at": _iso(entry.updated_at),
+        "edited_at": _iso(entry.edited_at),
+        "label": entry_label(blog, entry),
+        "html": entry.html,
+        "permalink": permalink(blog, entry),
+    }
+
+
+def token_json(token: ApiToken) -> dict[str, Any]:
+    """An API token as admins see it: never the secret, which is shown only once."""
+    return {
+        "id": token.id,
+        "label": token.label,
+        "created_at": _iso(token.created_at),
+        "revoked_at": _iso(token.revoked_at),
+    }
+
+
+def user_json(user: User, tokens: list[ApiToken] | None = None) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "active": user.active,
+        "has_password": user.password_hash is not None,
+        "created_at": _iso(user.created_at),
+        "tokens": [token_json(token) for token in tokens or []],
+    }

@@ -1,0 +1,228 @@
+"""What reader templates receive: entry views, page metadata and structured data.
+
+The template context is a contract with theme authors; these dataclasses document it.
+"""
+
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from flask import current_app
+from flask import url_for
+from jinja2 import Environment
+from markupsafe import Markup
+
+from .. import providers
+from ..feeds import MEDIA_TYPES
+from ..feeds import feed_path
+from ..labels import format_label
+from ..labels import zone
+from ..models import Blog
+from ..models import Entry
+from ..render import sanitize
+from ..summaries import excerpt
+from ..summaries import plain_text
+from ..themes import iso_seconds
+from .representations import absolute
+from .representations import blog_url
+from .representations import entry_label
+from .representations import entry_path
+from .representations import permalink
+from .representations import themes
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One entry as every reader surface shows it (rendered by ``_entry.html``)."""
+
+    id: int = field(metadata={"help": "Public, stable id; the anchor is update-<id>"})
+    label: str = field(metadata={"help": "e.g. UPDATE 0745 GMT, in the blog's time zone"})
+    headline: str | None = field(metadata={"help": "Optional headline (plain text)"})
+    summary: str = field(metadata={"help": "The first words of the body (plain text)"})
+    author: str = field(metadata={"help": "The author's display name"})
+    html: Markup = field(metadata={"help": "The body, already sanitised; print as is"})
+    published_at: datetime = field(metadata={"help": "Aware UTC time the label shows"})
+    edited_at: datetime | None = field(metadata={"help": "Last edit after publishing, if any"})
+    edited_label: str | None = field(metadata={"help": "The edit time, e.g. 0812 GMT"})
+    day: date = field(metadata={"help": "Local calendar day, for day headings"})
+    day_label: str = field(metadata={"help": "e.g. Friday 24 March 2017"})
+    pinned: bool = field(metadata={"help": "Pinned to the top of the live page"})
+    key_event: bool = field(metadata={"help": "Listed among the key events"})
+    version: int = field(metadata={"help": "Changes with every edit"})
+    path: str = field(metadata={"help": "The permalink's path on this site"})
+    url: str = field(metadata={"help": "The permalink's absolute URL"})
+
+    @property
+    def title(self) -> str:
+        """The headline, or else the label: what a list of entries shows."""
+        return self.headline or self.label
+
+
+def entry_view(blog: Blog, entry: Entry) -> EntryView:
+    assert entry.published_at is not None
+    local = entry.published_at.astimezone(zone(blog.timezone))
+    edited = entry.edited_at
+    return EntryView(
+        id=entry.id,
+        label=entry_label(blog, entry) or "",
+        headline=entry.headline,
+        summary=excerpt(entry.html, 90),
+        author=entry.author.name,
+        html=Markup(entry.html),
+        published_at=entry.published_at,
+        edited_at=edited,
+        edited_label=format_label(edited, blog.timezone, "%H%M %Z") if edited else None,
+        day=local.date(),
+        day_label=local.strftime("%A %-d %B %Y"),
+        pinned=entry.pinned,
+        key_event=entry.key_event,
+        version=entry.version,
+        path=entry_path(blog, entry),
+        url=permalink(blog, entry),
+    )
+
+
+def templates(blog: Blog) -> Environment:
+    """The Jinja environment of the blog's theme."""
+    return theme_templates(blog.theme)
+
+
+def render_page(blog: Blog, template: str, **context: Any) -> str:
+    """``template`` of the blog's theme, rendered for ``blog``."""
+    return templates(blog).get_template(template).render(blog=blog, **context)
+
+
+def theme_templates(theme: str) -> Environment:
+    """The Jinja environment of ``theme``, with the helpers templates may call."""
+    environment = themes().environment(theme)
+    if "asset" not in environment.globals:
+        environment.globals.update(
+            url_for=url_for,
+            asset=partial(asset_url, theme),
+            site_name=current_app.config["SITE_NAME"],
+            map_tiles=map_tiles,
+        )
+    return environment
+
+
+def map_tiles() -> dict[str, str]:
+    """Interactive maps' tile URL template and its credit (settings MAP_TILE_URL and
+    MAP_TILE_ATTRIBUTION); Leaflet shows the credit as HTML, so it is sanitised too."""
+    return {
+        "url": current_app.config["MAP_TILE_URL"],
+        "attribution": sanitize(current_app.config["MAP_TILE_ATTRIBUTION"]),
+    }
+
+
+def widget_scripts(blog: Blog) -> dict[str, str] | None:
+    """Provider -> its widget script ("{host}": the post's), if the blog opted in to them."""
+    if not blog.embed_widgets:
+        return None
+    return {key: widget.script for key, widget in providers.WIDGETS.items()}
+
+
+def page_widgets(blog: Blog, entries: list[Entry]) -> list[providers.Widget]:
+    """The provider widgets a page may load, which its Content-Security-Policy must allow:
+    every fixed-host one (posts may arrive live), and those of the page's Mastodon hosts."""
+    if not blog.embed_widgets:
+        return []
+    found = {w.script: w for w in providers.WIDGETS.values() if "{host}" not in w.script}
+    for entry in entries:
+        for block in entry.blocks:
+            if block["type"] == "social" and "url" in block:
+                widget = providers.widget(block.get("provider", ""), block["url"])
+                if widget:
+                    found[widget.script] = widget
+    return list(found.values())
+
+
+def asset_url(theme: str, filename: str) -> str:
+    """A static file's URL with its content digest, so it can be cached for a year."""
+    digest = themes().asset_digest(theme, filename)
+    return url_for("public.asset", theme=theme, digest=digest, filename=filename)
+
+
+def feed_links(blog: Blog) -> list[dict[str, str]]:
+    """Autodiscovery links for the blog's feeds."""
+    names = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+    return [
+        {
+            "type": media_type,
+            "title": f"{blog.title} ({names[fmt]})",
+            "href": feed_path(blog.slug, fmt),
+        }
+        for fmt, media_type in MEDIA_TYPES.items()
+    ]
+
+
+def image_of(blog: Blog, entry: Entry | None = None) -> str | None:
+    """The picture a link preview shows: the entry's first image or map image, else the top photo."""
+    for block in entry.blocks if entry else []:
+        url = (
+            block.get("url") if block["type"] == "image" else (block.get("image") or {}).get("url")
+        )
+        if url:
+            return _absolute_url(url)
+    top = blog.top_image or {}
+    return _absolute_url(top["url"]) if top.get("url") else None
+
+
+def _absolute_url(url: str) -> str:
+    return absolute(url) if url.startswith("/") else url
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return iso_seconds(moment) if moment else None
+
+
+def _publisher() -> dict[str, str]:
+    return {"@type": "Organization", "name": current_app.config["SITE_NAME"], "url": absolute("/")}
+
+
+def blog_posting(blog: Blog, entry: Entry) -> dict[str, Any]:
+    """schema.org BlogPosting for one entry."""
+    view = entry_view(blog, entry)
+    return {
+        "@type": "BlogPosting",
+        "@id": view.url,
+        "url": view.url,
+        "headline": f"{view.title} — {blog.title}"[:110],
+        "datePublished": _iso(entry.published_at),
+        "dateModified": _iso(entry.edited_at or entry.published_at),
+        "articleBody": plain_text(entry.html),
+        "author": {"@type": "Person", "name": entry.author.name},
+        "publisher": _publisher(),
+        "inLanguage": blog.language,
+        **({"image": image} if (image := image_of(blog, entry)) else {}),
+    }
+
+
+def live_blog_posting(blog: Blog, entries: list[Entry]) -> dict[str, Any]:
+    """schema.org LiveBlogPosting for the live page, as Google documents it."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "LiveBlogPosting",
+        "@id": blog_url(blog),
+        "url": blog_url(blog),
+        "headline": blog.title[:110],
+        "description": blog.standfirst or blog.title,
+        "inLanguage": blog.language,
+        "datePublished": _iso(blog.started_at or blog.created_at),
+        "dateModified": _iso(max(blog.changed_at, blog.updated_at)),
+        "coverageStartTime": _iso(blog.started_at or blog.created_at),
+        "publisher": _publisher(),
+        "author": _publisher(),
+        "liveBlogUpdate": [blog_posting(blog, entry) for entry in entries],
+    }
+    if blog.status == "ended" and blog.ended_at:
+        data["coverageEndTime"] = _iso(blog.ended_at)
+    if image := image_of(blog):
+        data["image"] = image
+    return data
+
+
+def entry_description(entry: Entry) -> str:
+    return excerpt(entry.html)

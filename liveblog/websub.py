@@ -1,0 +1,197 @@
+"""WebSub publishing: tell the hub which feeds changed, from a worker thread. No Flask.
+
+After a commit that appended changes, ``FeedPinger`` queues the blog's feed URLs with the
+``HubNotifier``; its thread POSTs ``hub.mode=publish`` for each, with a timeout and a few
+retries with growing delays. Nothing here runs on, blocks or fails the editor's request.
+"""
+
+import heapq
+import http.client
+import itertools
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import Request
+from urllib.request import urlopen
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from .models import Blog
+from .models import Change
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "Liveblog WebSub publisher"
+
+
+class HubError(Exception):
+    """The hub did not accept a publish notification."""
+
+
+class HubNotifier:
+    """Pings one hub from a daemon thread per process; ``publish`` only queues and returns.
+
+    A topic already waiting for its first attempt is not queued twice, so a burst of
+    changes costs one ping per feed. Failed pings are retried ``attempts - 1`` times,
+    ``backoff``, then twice that, … seconds later, without holding up other topics.
+    """
+
+    def __init__(
+        self, hub_url: str, *, timeout: float = 10.0, attempts: int = 4, backoff: float = 1.0
+    ) -> None:
+        self.hub_url = hub_url
+        self.timeout = timeout
+        self.attempts = attempts
+        self.backoff = backoff
+        self.delivered = 0
+        """Pings the hub accepted."""
+        self.failures = 0
+        """Attempts that failed (each is retried until ``attempts`` run out)."""
+        self.abandoned = 0
+        """Pings given up after the last attempt failed."""
+        self._cond = threading.Condition()
+        self._jobs: list[tuple[float, int, str, int]] = []  # (due, order, topic, attempt)
+        self._queued: set[str] = set()  # topics waiting for their first attempt
+        self._order = itertools.count()
+        self._pid: int | None = None
+        self._closed = False
+
+    def publish(self, topics: Iterable[str]) -> None:
+        """Queue a publish notification for each topic URL; returns at once."""
+        with self._cond:
+            if self._closed:
+                return
+            now = time.monotonic()
+            for topic in topics:
+                if topic not in self._queued:
+                    self._queued.add(topic)
+                    heapq.heappush(self._jobs, (now, next(self._order), topic, 1))
+            if self._pid != os.getpid():  # threads do not survive a fork: one per process
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="liveblog-websub", daemon=True).start()
+            self._cond.notify_all()
+
+    def idle(self) -> bool:
+        """Whether nothing is queued or waiting for a retry."""
+        with self._cond:
+            return not self._jobs
+
+    def close(self) -> None:
+        """Stop the thread; pings still queued are dropped."""
+        with self._cond:
+            self._closed = True
+            self._jobs.clear()
+            self._queued.clear()
+            self._cond.notify_all()
+
+    def send(self, topic: str) -> None:
+        """POST one publish notification; raises HubError or OSError if it was not accepted."""
+        body = urlencode({"hub.mode": "publish", "hub.url": topic}).encode()
+        request = Request(
+            self.hub_url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "User-Agent": USER_AGENT,
+            },
+        )
+        try:
+            with urlopen(request, timeout=self.timeout) as response:
+                response.read()
+        except HTTPError as error:
+            error.close()
+            raise HubError(f"the hub answered {error.code} {error.reason}") from None
+
+    def _run(self) -> None:
+        while (job := self._next_job()) is not None:
+            topic, attempt = job
+            try:
+                self.send(topic)
+            except (HubError, OSError, http.client.HTTPException, ValueError) as error:
+                self._failed(topic, attempt, error)
+            except Exception as error:  # the thread must outlive any surprise
+                log.exception("WebSub ping for %s failed unexpectedly", topic)
+                self._failed(topic, attempt, error)
+            else:
+                with self._cond:
+                    self.delivered += 1
+
+    def _next_job(self) -> tuple[str, int] | None:
+        """The next due (topic, attempt), waiting for it; None once closed."""
+        with self._cond:
+            while not self._closed:
+                if not self._jobs:
+                    self._cond.wait()
+                    continue
+                delay = self._jobs[0][0] - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                _due, _order, topic, attempt = heapq.heappop(self._jobs)
+                if attempt == 1:
+                    self._queued.discard(topic)
+                return topic, attempt
+            return None
+
+    def _failed(self, topic: str, attempt: int, error: BaseException) -> None:
+        with self._cond:
+            self.failures += 1
+            if attempt >= self.attempts or self._closed:
+                self.abandoned += 1
+                log.error(
+                    "WebSub hub %s did not take the ping for %s after %d attempts: %s",
+                    self.hub_url,
+                    topic,
+                    attempt,
+                    error,
+                )
+                return
+            delay = self.backoff * 2 ** (attempt - 1)
+            log.warning(
+                "WebSub ping for %s to %s failed (%s); retrying in %.1fs",
+                topic,
+                self.hub_url,
+                error,
+                delay,
+            )
+            due = time.monotonic() + delay
+            heapq.heappush(self._jobs, (due, next(self._order), topic, attempt + 1))
+            self._cond.notify_all()
+
+
+class FeedPinger:
+    """Receiver of ``signals.changes_committed``: queues the feeds of every changed blog.
+
+    The signal is global, so the pinger only acts on sessions of its own database engine
+    (several apps may live in one process). Draft blogs have no public feeds to announce.
+    """
+
+    def __init__(
+        self, notifier: HubNotifier, engine: Engine, feed_urls: Callable[[str], list[str]]
+    ) -> None:
+        self.notifier = notifier
+        self.engine = engine
+        self.feed_urls = feed_urls
+
+    def __call__(self, session: Session, *, changes: list[Change], **_extra: Any) -> None:
+        # Runs in the writer's thread right after its commit: never let it fail the write.
+        try:
+            if session.get_bind() is not self.engine:
+                return
+            topics: list[str] = []
+            for blog_id in sorted({change.blog_id for change in changes}):
+                blog = session.get(Blog, blog_id)  # still in the session: no query
+                if blog is not None and blog.status != "draft":
+                    topics += self.feed_urls(blog.slug)
+            if topics:
+                self.notifier.publish(topics)
+        except Exception:
+            log.exception("could not queue WebSub pings for changes %s", changes)

@@ -1,0 +1,151 @@
+"""Fixtures: an app on a real database (SQLite always, PostgreSQL when configured)."""
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from liveblog import create_app
+from liveblog import db
+from liveblog.cli import cli
+from liveblog.db import Database
+from liveblog.models import Base
+from liveblog.models import User
+from tests.factories import ApiClient
+from tests.factories import app_config
+from tests.factories import make_user
+
+POSTGRES_URL = os.environ.get("LIVEBLOG_TEST_DATABASE_URL")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="set LIVEBLOG_TEST_DATABASE_URL to run against PostgreSQL"
+        ),
+    ),
+]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite database file, copied for each test (migrating once is faster)."""
+    path = tmp_path_factory.mktemp("template") / "liveblog.sqlite"
+    database = Database(f"sqlite:///{path}")
+    database.upgrade()
+    database.engine.dispose()
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this test run's own, created beside LIVEBLOG_TEST_DATABASE_URL's.
+
+    Runs in parallel (a developer's and CI's, or several terminals) never empty each
+    other's tables; the database is dropped at the end.
+    """
+    assert POSTGRES_URL
+    server = make_url(POSTGRES_URL)
+    name = f"{server.database}_run_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_url: str) -> Iterator[Database]:
+    """This run's PostgreSQL database, migrated once."""
+    database = Database(postgres_url)
+    database.upgrade()
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "liveblog.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    database = request.getfixturevalue("postgres_database")
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with database.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return database.url
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
+    app = create_app(app_config(database_url, tmp_path))
+    yield app
+    db.database(app).engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    with db.database(app).sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def admin(session: Session) -> User:
+    return make_user(session, "admin")
+
+
+@pytest.fixture
+def editor(session: Session) -> User:
+    return make_user(session, "editor")
+
+
+@pytest.fixture
+def contributor(session: Session) -> User:
+    return make_user(session, "contributor")
+
+
+@pytest.fixture
+def api(client: FlaskClient, session: Session) -> ApiClient:
+    """An API client acting as an editor, on a live blog 'hama' created by an admin."""
+    api = ApiClient(client, session)
+    api.as_role("admin").post(
+        "/api/v1/blogs", json={"slug": "hama", "title": "Hama", "status": "live"}
+    )
+    return api.as_role("editor")
+
+
+@pytest.fixture
+def demo_app(app: Flask) -> Flask:
+    """The app with the demo live blog loaded by the real ``liveblog demo`` command."""
+    result = app.test_cli_runner().invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+@pytest.fixture
+def live_server(demo_app: Flask) -> Iterator[str]:
+    """The demo app served over real HTTP on 127.0.0.1; yields its origin."""
+    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()

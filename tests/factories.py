@@ -1,0 +1,124 @@
+"""Builders with valid defaults, and an API client that acts as a given user."""
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from liveblog import accounts
+from liveblog import publishing
+from liveblog import store
+from liveblog.models import Blog
+from liveblog.models import User
+from liveblog.themes import Themes
+
+_numbers = itertools.count(1)
+
+
+def app_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    """The settings every test app runs with: a real database, no scheduler thread."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test",
+        "BASE_URL": "https://news.example",
+        "MEDIA_PATH": str(tmp_path / "media"),
+        "SCHEDULER_INTERVAL": 0,
+        **overrides,
+    }
+
+
+def make_user(session: Session, role: str = "editor", **overrides: Any) -> User:
+    number = next(_numbers)
+    values = {
+        "email": f"{role}{number}@news.example",
+        "password": "correct horse battery",
+        "name": None,
+    }
+    values.update(overrides)
+    return accounts.create_user(session, values["email"], role, values["password"], values["name"])
+
+
+def make_blog(session: Session, admin: User | None = None, **overrides: Any) -> Blog:
+    """A live blog, created through the use case by ``admin`` (a new admin by default)."""
+    values = {"slug": f"blog-{next(_numbers)}", "title": "Hama offensive", "status": "live"}
+    values.update(overrides)
+    admin = admin or make_user(session, "admin", password=None)
+    return publishing.create_blog(session, Themes(), values, admin)
+
+
+class ApiClient:
+    """Calls /api/v1 with a bearer token; ``as_role`` and ``as_user`` switch who is calling."""
+
+    def __init__(self, client: FlaskClient, session: Session) -> None:
+        self.client = client
+        self.session = session
+        self.token = ""
+        self.user: User | None = None
+
+    def as_user(self, user: User) -> "ApiClient":
+        other = ApiClient(self.client, self.session)
+        other.user = user
+        other.token = accounts.create_token(self.session, user)
+        return other
+
+    def as_role(self, role: str, **overrides: Any) -> "ApiClient":
+        """A new user with ``role``, calling the API with their own token.
+
+        API users get no password by default: they need none, and hashing one is most of
+        what a test costs.
+        """
+        return self.as_user(make_user(self.session, role, **{"password": None, **overrides}))
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> TestResponse:
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> TestResponse:
+        return self._call("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> TestResponse:
+        return self._call("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> TestResponse:
+        return self._call("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> TestResponse:
+        return self._call("DELETE", path, **kwargs)
+
+    def post_entry(self, blog: str = "hama", **fields: Any) -> dict[str, Any]:
+        """Create an entry (Markdown body by default) and return its JSON; fails loudly."""
+        if "blocks" not in fields:
+            fields.setdefault("body", "Rebels advance on Qomhana.")
+        response = self.post(f"/api/v1/blogs/{blog}/entries", json=fields)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()  # type: ignore[no-any-return]
+
+    def edit_entry(self, entry: dict[str, Any], **fields: Any) -> TestResponse:
+        """PATCH ``entry`` with its current version as If-Match."""
+        path = f"/api/v1/blogs/{entry['blog']}/entries/{entry['id']}"
+        return self.patch(path, json=fields, headers={"If-Match": f'"{entry["version"]}"'})
+
+
+PROBLEM_KEYS = {"type", "title", "status", "detail"}
+
+
+def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
+    """Assert ``response`` is an RFC 9457 problem with ``status`` and a message; return it."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert PROBLEM_KEYS <= problem.keys(), problem
+    assert problem["status"] == status
+    assert isinstance(problem["detail"], str) and problem["detail"].strip()
+    return problem  # type: ignore[no-any-return]
+
+
+def changes(session: Session, slug: str = "hama") -> list[tuple[int, str, int | None]]:
+    """(seq, kind, entry id) of every change of a blog, read afresh (ending any older snapshot)."""
+    session.rollback()
+    blog = store.get_blog(session, slug)
+    return [(c.seq, c.kind, c.entry_id) for c in store.changes_since(session, blog, 0)]

@@ -1,0 +1,503 @@
+"""Real servers for live-update tests: `liveblog serve` subprocesses and SSE readers.
+
+Everything here is bounded: a server that does not come up, a stream that goes quiet
+or a process that will not stop fails the test with its log instead of hanging it.
+"""
+
+import codecs
+import itertools
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from liveblog import accounts
+from liveblog import publishing
+from liveblog import store
+from liveblog.db import Database
+from liveblog.themes import Themes
+
+HOST = "127.0.0.1"
+LIVEBLOG = Path(sys.executable).with_name("liveblog")
+_numbers = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+# Server-Sent Events
+
+
+def parse_event(block: str) -> dict[str, Any]:
+    """One SSE block as {"id", "event", "data" (JSON-decoded), "retry", "comments"}."""
+    parsed: dict[str, Any] = {"comments": []}
+    data: list[str] = []
+    for line in block.split("\n"):
+        if line.startswith(":"):
+            parsed["comments"].append(line[1:].strip())
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "data":
+            data.append(value)
+        elif name in ("id", "event", "retry"):
+            parsed[name] = value
+    if data:
+        parsed["data"] = json.loads("\n".join(data))
+    return parsed
+
+
+@dataclass
+class Received:
+    at: float
+    id: int | None
+    type: str
+    data: dict[str, Any]
+
+
+class SseReader:
+    """One Server-Sent Events connection over a plain socket, read by a thread of its own.
+
+    HTTP/1.1 with a chunked body, de-chunked by hand, so nothing buffers events on the way.
+    """
+
+    def __init__(self, port: int, path: str, last_event_id: int | None = None) -> None:
+        self.port, self.path = port, path
+        self.events: list[Received] = []
+        self.comments = 0
+        self.status: int | None = None
+        self.headers: dict[str, str] = {}
+        self.retry: str | None = None
+        self.ended = False
+        self._finished = False  # the last, empty chunk has come
+        self.error: BaseException | None = None
+        self._changed = threading.Condition()
+        self._closing = False
+        self.socket = socket.create_connection((HOST, port), timeout=5)
+        self.socket.settimeout(0.25)
+        request = [f"GET {path} HTTP/1.1", f"Host: {HOST}:{port}", "Accept: text/event-stream"]
+        if last_event_id is not None:
+            request.append(f"Last-Event-ID: {last_event_id}")
+        self.socket.sendall(("\r\n".join(request) + "\r\n\r\n").encode())
+        self.local_port = self.socket.getsockname()[1]
+        self._thread = threading.Thread(target=self._read, name=f"sse-{self.local_port}")
+        self._thread.daemon = True
+        self._thread.start()
+
+    # Reading
+
+    def _recv(self) -> bytes:
+        while not self._closing:
+            try:
+                return self.socket.recv(65536)
+            except TimeoutError:
+                continue
+        return b""
+
+    def _read(self) -> None:
+        raw = b""
+        try:
+            while b"\r\n\r\n" not in raw:
+                chunk = self._recv()
+                if not chunk:
+                    return
+                raw += chunk
+            head, raw = raw.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            self.status = int(lines[0].split()[1])
+            self.headers = {
+                name.strip().lower(): value.strip()
+                for name, _, value in (line.partition(":") for line in lines[1:])
+            }
+            chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            text_buffer = ""
+            while True:
+                body, raw = self._dechunk(raw) if chunked else (raw, b"")
+                text_buffer += decoder.decode(body)
+                while "\n\n" in text_buffer:
+                    block, text_buffer = text_buffer.split("\n\n", 1)
+                    self._take(parse_event(block))
+                if raw == b"" and chunked and self._finished:
+                    return
+                chunk = self._recv()
+                if not chunk:
+                    return
+                raw += chunk
+        except OSError as error:
+            if not self._closing:
+                self.error = error
+        except Exception as error:  # a malformed response: the test reports it
+            self.error = error
+        finally:
+            with self._changed:
+                self.ended = True
+                self._changed.notify_all()
+
+    def _dechunk(self, raw: bytes) -> tuple[bytes, bytes]:
+        """The complete chunks' bytes at the start of ``raw``, and what is left over."""
+        body = b""
+        while b"\r\n" in raw:
+            size_line, rest = raw.split(b"\r\n", 1)
+            size = int(size_line.split(b";")[0], 16)
+            if len(rest) < size + 2:
+                break
+            if size == 0:
+                self._finished = True
+                return body, b""
+            body += rest[:size]
+            raw = rest[size + 2 :]
+        return body, raw
+
+    def _take(self, parsed: dict[str, Any]) -> None:
+        with self._changed:
+            if "event" in parsed or "data" in parsed:
+                self.events.append(
+                    Received(
+                        time.monotonic(),
+                        int(parsed["id"]) if "id" in parsed else None,
+                        parsed.get("event", "message"),
+                        parsed.get("data", {}),
+                    )
+                )
+            elif parsed["comments"]:
+                self.comments += 1
+            elif "retry" in parsed:
+                self.retry = parsed["retry"]
+            self._changed.notify_all()
+
+    # Asking
+
+    def ids(self) -> list[int]:
+        with self._changed:
+            return [event.id for event in self.events if event.id is not None]
+
+    def wait_for(self, check: Callable[["SseReader"], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not check(self):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self.ended:
+                    return check(self)
+                self._changed.wait(remaining)
+            return True
+
+    def wait_for_seq(self, seq: int, timeout: float) -> bool:
+        return self.wait_for(lambda reader: max(reader.ids(), default=0) >= seq, timeout)
+
+    def arrival(self, seq: int) -> float | None:
+        with self._changed:
+            return next((event.at for event in self.events if event.id == seq), None)
+
+    def close(self) -> None:
+        self._closing = True
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.socket.close()
+        self._thread.join(2)
+
+
+# The production server
+
+
+@dataclass
+class Server:
+    """`liveblog serve` (gunicorn, gevent workers) in a process group of its own."""
+
+    database_url: str
+    workdir: Path
+    workers: int = 2
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path = Path()
+
+    @property
+    def origin(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = {
+            name: value for name, value in os.environ.items() if not name.startswith("LIVEBLOG_")
+        }
+        env.update(
+            LIVEBLOG_DATABASE_URL=self.database_url,
+            LIVEBLOG_INSTANCE_PATH=str(self.workdir / "instance"),
+            LIVEBLOG_MEDIA_PATH=str(self.workdir / "media"),
+            LIVEBLOG_SECRET_KEY="test",
+            LIVEBLOG_SCHEDULER_INTERVAL="0",
+            LIVEBLOG_LIVE_POLL_INTERVAL="0.1",
+            # Streams of readers that went away end at the next keep-alive, so a graceful
+            # stop does not wait for gunicorn's graceful timeout.
+            LIVEBLOG_LIVE_HEARTBEAT="0.2",
+            # gunicorn's control socket: one per server, not one per user shared by all.
+            XDG_RUNTIME_DIR=str(self.workdir),
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 20) -> None:
+        assert self.process is None or self.process.poll() is not None
+        self.log_path = self.workdir / f"server-{next(_numbers)}.log"
+        command = [str(LIVEBLOG), "serve", "--host", HOST, "--port", str(self.port)]
+        command += ["--workers", str(self.workers), "--no-access-log"]
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the server exited:\n{self.log()}")
+            if len(self.worker_pids()) == self.workers and self._answers():
+                return
+            time.sleep(0.05)
+        self.kill()
+        raise AssertionError(f"the server did not come up in {timeout} s:\n{self.log()}")
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.origin}/", timeout=2) as response:
+                return bool(response.status == 200)
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def worker_pids(self) -> list[int]:
+        if self.process is None:
+            return []
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return []
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM (gunicorn's graceful stop) and wait; SIGKILL the group if that fails."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"the server did not stop in {timeout} s:\n{self.log()}") from None
+
+    def kill(self) -> None:
+        """SIGKILL the server's process group (master and workers) and reap the master."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
+
+    def worker_of(self, reader: SseReader) -> int | None:
+        """The worker pid holding the server end of ``reader``'s connection (from /proc)."""
+        wanted = f"{_hex_address(HOST, self.port)} {_hex_address(HOST, reader.local_port)}"
+        inode = None
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            columns = line.split()
+            if f"{columns[1]} {columns[2]}" == wanted:
+                inode = columns[9]
+        if inode is None:
+            return None
+        for pid in self.worker_pids():
+            try:
+                fds = list(Path(f"/proc/{pid}/fd").iterdir())
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink(fd) == f"socket:[{inode}]":
+                        return pid
+                except OSError:
+                    continue
+        return None
+
+    def api(self, token: str, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        """Call the editor API; returns the JSON body, fails with the problem if not 2xx."""
+        request = urllib.request.Request(
+            self.origin + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            | headers,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            raise AssertionError(f"{method} {path}: {error.code} {error.read()!r}") from None
+        return json.loads(raw) if raw else None
+
+
+def _hex_address(host: str, port: int) -> str:
+    """An IPv4 address as /proc/net/tcp writes it: little-endian hex address, hex port."""
+    packed = socket.inet_aton(host)
+    return f"{int.from_bytes(packed, 'little'):08X}:{port:04X}"
+
+
+@contextmanager
+def running(server: Server) -> Iterator[Server]:
+    """Start ``server``; whatever happens, its whole process group is gone afterwards."""
+    try:
+        server.start()
+        yield server
+    finally:
+        server.kill()
+
+
+def streams_on_every_worker(
+    server: Server, path: str, per_worker: int = 2, timeout: float = 10, **options: Any
+) -> list[SseReader]:
+    """Exactly ``per_worker`` SSE readers on each worker of ``server``.
+
+    The kernel hands each connection to whichever worker accepts first (and a worker
+    still starting accepts none): readers landing on a worker that has enough are closed
+    and tried again.
+    """
+    readers: list[SseReader] = []
+    by_worker: dict[int, int] = dict.fromkeys(server.worker_pids(), 0)
+    deadline = time.monotonic() + timeout
+    try:
+        while min(by_worker.values()) < per_worker:
+            assert time.monotonic() < deadline, f"streams landed on workers {by_worker} only"
+            reader = SseReader(server.port, path, **options)
+            assert reader.wait_for(lambda r: r.retry is not None, 5), "no retry line"
+            worker = None
+            while worker is None and time.monotonic() < deadline:
+                worker = server.worker_of(reader)
+            assert worker in by_worker, f"stream served by {worker}, not a worker of {by_worker}"
+            if by_worker[worker] < per_worker:
+                by_worker[worker] += 1
+                readers.append(reader)
+            else:
+                reader.close()
+                time.sleep(0.02)
+    except BaseException:
+        for reader in readers:
+            reader.close()
+        raise
+    return readers
+
+
+# Databases
+
+
+@dataclass
+class Deployment:
+    """A database with a live blog, an editor and an admin with API tokens."""
+
+    url: str
+    slug: str
+    editor_token: str
+    admin_token: str
+    themes: Themes = field(default_factory=Themes)
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        database = Database(self.url)
+        try:
+            with database.sessions() as session:
+                yield session
+        finally:
+            database.engine.dispose()
+
+    def last_seq(self) -> int:
+        with self.session() as session:
+            return store.get_blog(session, self.slug).last_seq
+
+    def changes(self) -> list[tuple[int, str, int | None]]:
+        with self.session() as session:
+            blog = store.get_blog(session, self.slug)
+            return [(c.seq, c.kind, c.entry_id) for c in store.changes_since(session, blog, 0)]
+
+
+def prepare(url: str, slug: str = "hama") -> Deployment:
+    """Set up a migrated database through the use cases, as an admin would."""
+    database = Database(url)
+    try:
+        with database.sessions() as session:
+            admin = accounts.create_user(session, "admin@news.example", "admin", None, "Admin")
+            editor = accounts.create_user(session, "desk@news.example", "editor", None, "Desk")
+            publishing.create_blog(
+                session, Themes(), {"slug": slug, "title": "Hama", "status": "live"}, admin
+            )
+            return Deployment(
+                url,
+                slug,
+                editor_token=accounts.create_token(session, editor, "live tests"),
+                admin_token=accounts.create_token(session, admin, "live tests"),
+            )
+    finally:
+        database.engine.dispose()
+
+
+class PostgresDatabases:
+    """Databases of their own for server processes, copied from one migrated template."""
+
+    def __init__(self, base_url: str) -> None:
+        self.server = make_url(base_url)
+        self.admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
+        self.template = f"{self.server.database}_srvtpl_{os.getpid()}"
+        self._drop(self.template)
+        self._run(f'CREATE DATABASE "{self.template}"')
+        database = Database(self._url(self.template))
+        database.upgrade()
+        database.engine.dispose()
+
+    def _url(self, name: str) -> str:
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def _run(self, statement: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(statement))
+
+    def _drop(self, name: str) -> None:
+        self._run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    @contextmanager
+    def fresh(self) -> Iterator[str]:
+        name = f"{self.server.database}_srv_{os.getpid()}_{next(_numbers)}"
+        assert re.fullmatch(r"\w+", name)
+        self._run(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        try:
+            yield self._url(name)
+        finally:
+            self._drop(name)
+
+    def close(self) -> None:
+        self._drop(self.template)
+        self.admin.dispose()

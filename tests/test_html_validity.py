@@ -1,0 +1,139 @@
+"""Pages are valid HTML according to the Nu HTML checker (vnu.jar, run on Java)."""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import image_bytes
+
+VNU_JAR = Path(
+    os.environ.get(
+        "LIVEBLOG_VNU_JAR",
+        Path(__file__).parent.parent / ".tools/node_modules/vnu-jar/build/dist/vnu.jar",
+    )
+)
+
+pytestmark = pytest.mark.skipif(
+    not VNU_JAR.is_file() or shutil.which("java") is None,
+    reason="needs Java and vnu.jar: run 'make test-tools' (make test does it)",
+)
+
+
+def check(files: list[Path]) -> list[str]:
+    """The checker's errors for ``files``, as 'file:line: message' strings."""
+    result = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--format", "json", "--errors-only", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    return [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}" for m in messages]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
+    client = demo_app.test_client()
+    photo = api.post(
+        "/api/v1/uploads",
+        data={"file": (io.BytesIO(image_bytes((1200, 800), "JPEG")), "photo.jpg")},
+        content_type="multipart/form-data",
+    ).get_json()
+    api.post_entry(
+        headline='Every block <b>&</b> "quotes" عاجل',
+        blocks=[
+            {
+                "type": "text",
+                "markdown": "Text with a [link](https://example.org) and <script>x</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |",
+            },
+            {
+                "type": "social",
+                "url": "https://bsky.app/profile/a.bsky.social/post/3k",
+                "author_name": "A",
+                "author_handle": "@a",
+                "text": "Said <this>",
+                "posted_at": "2017-03-24T07:00:00Z",
+                "media": [
+                    {"url": "https://example.org/a.jpg", "alt": "A photo"},
+                    {"url": photo["url"], "alt": "A photo kept here"},
+                ],
+            },
+            {
+                "type": "map",
+                "center": {"lat": 35.2, "lon": 36.7},
+                "markers": [{"lat": 35.2, "lon": 36.7, "label": "Hama"}],
+                "geojson": {
+                    "type": "Feature",
+                    "properties": {"name": "Front 'line' <b>&</b>"},
+                    "geometry": {"type": "LineString", "coordinates": [[36.7, 35.2], [36.8, 35.3]]},
+                },
+                "image": {"url": "/media/map.png", "alt": "Map"},
+                "caption": "Map",
+                "credit": "OSM",
+            },
+            {"type": "map", "center": {"lat": 35.2, "lon": 36.7}, "zoom": 3},
+            {
+                "type": "image",
+                "url": "https://example.org/p.jpg",
+                "alt": "Photo",
+                "caption": "Caption",
+                "credit": "Credit",
+                "width": 800,
+                "height": 600,
+            },
+            {
+                "type": "image",
+                "url": photo["url"],
+                "alt": "Uploaded photo",
+                "width": photo["width"],
+                "height": photo["height"],
+            },
+            {
+                "type": "video",
+                "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+                "caption": "Video",
+            },
+            {
+                "type": "video",
+                "url": "https://vimeo.com/123456789",
+                "title": "A <title> & more",
+                "poster": {"url": photo["url"], "width": 1200, "height": 800},
+            },
+        ],
+    )
+    api.as_role("admin").post(
+        "/api/v1/blogs",
+        json={"slug": "widgets", "title": "Widgets", "status": "live", "embed_widgets": True},
+    )
+    api.post_entry(
+        blog="widgets",
+        blocks=[{"type": "social", "url": "https://x.com/someone/status/1", "text": "Quoted"}],
+    )
+    deleted = api.post_entry(body="Retracted")
+    api.delete(f"/api/v1/blogs/hama/entries/{deleted['id']}", headers={"If-Match": '"1"'})
+    api.as_role("admin").post(
+        "/api/v1/blogs",
+        json={"slug": "ticker", "title": "Ticker", "theme": "ticker", "status": "live"},
+    )
+    pages = {
+        "index": "/",
+        "live": "/syria-hama-offensive/",
+        "permalink": "/syria-hama-offensive/updates/3",
+        "every-block": "/hama/",
+        "gone": f"/hama/updates/{deleted['id']}",
+        "ticker": "/ticker/",
+        "widgets": "/widgets/",
+        "not-found": "/no-such-blog/",
+    }
+    files = []
+    for name, path in pages.items():
+        target = tmp_path / f"{name}.html"
+        target.write_bytes(client.get(path).data)
+        files.append(target)
+    errors = check(files)
+    assert errors == [], "\n".join(errors)

@@ -1,0 +1,228 @@
+"""WebSub: feeds advertise the hub, and every commit pings it from a worker thread.
+
+The hub is a real HTTP server on 127.0.0.1 that records what it is sent.
+"""
+
+import json
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from flask import Flask
+
+from liveblog import create_app
+from liveblog import db
+from liveblog import feeds
+from liveblog import publishing
+from liveblog.websub import HubNotifier
+from tests.factories import ApiClient
+from tests.factories import app_config
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+HAMA_FEEDS = feeds.feed_urls("https://news.example", "hama")
+
+
+class Hub:
+    """A WebSub hub on 127.0.0.1 that records publish pings and answers as told."""
+
+    def __init__(self) -> None:
+        self.pings: list[dict[str, list[str]]] = []
+        self.content_types: list[str] = []
+        self.statuses: list[int] = []  # answers to give, in order; then 204
+        self.delay = 0.0
+        self._changed = threading.Condition()
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                form = parse_qs(self.rfile.read(length).decode())
+                time.sleep(hub.delay)
+                with hub._changed:
+                    status = hub.statuses.pop(0) if hub.statuses else 204
+                    hub.pings.append(form)
+                    hub.content_types.append(self.headers.get("Content-Type", ""))
+                    hub._changed.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that timed out and left is not the hub's problem
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hub"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def wait_for(self, count: int, timeout: float = 3.0) -> list[str]:
+        """The hub.url of every ping, once at least ``count`` arrived (fails after ``timeout``)."""
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: len(self.pings) >= count, timeout)
+            assert arrived, f"the hub got {len(self.pings)} pings, not {count}: {self.pings}"
+            return [url for ping in self.pings for url in ping.get("hub.url", [])]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def wait_until(condition: Any, timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def hub() -> Iterator[Hub]:
+    hub = Hub()
+    yield hub
+    hub.stop()
+
+
+def make_app(database_url: str, tmp_path: Any, hub_url: str | None) -> Flask:
+    app = create_app(app_config(database_url, tmp_path, WEBSUB_HUB=hub_url))
+    if hub_url:
+        notifier = notifier_of(app)
+        notifier.timeout, notifier.backoff = 1.0, 0.05  # quick retries for tests
+    return app
+
+
+def notifier_of(app: Flask) -> HubNotifier:
+    return app.extensions["liveblog.websub"].notifier  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Any, hub: Hub) -> Iterator[Flask]:
+    """The conftest app, with WEBSUB_HUB pointing at the test hub."""
+    app = make_app(database_url, tmp_path, hub.url)
+    yield app
+    notifier_of(app).close()
+    db.database(app).engine.dispose()
+
+
+def test_feeds_advertise_the_hub_and_themselves(api, client, hub):
+    api.post_entry()
+    for path in ("/hama/feed.atom", "/hama/key-events.atom"):
+        links = ET.fromstring(client.get(path).data).findall(f"{ATOM}link")
+        assert {(link.get("rel"), link.get("href")) for link in links} >= {
+            ("hub", hub.url),
+            ("self", f"https://news.example{path}"),
+        }
+    for path in ("/hama/feed.rss", "/hama/key-events.rss"):
+        links = ET.fromstring(client.get(path).data).findall(f"channel/{ATOM}link")
+        assert {(link.get("rel"), link.get("href")) for link in links} == {
+            ("hub", hub.url),
+            ("self", f"https://news.example{path}"),
+        }
+    for path in ("/hama/feed.json", "/hama/key-events.json"):
+        document = json.loads(client.get(path).data)
+        assert document["hubs"] == [{"type": "WebSub", "url": hub.url}]
+        assert document["feed_url"] == f"https://news.example{path}"
+
+
+def test_publishing_pings_the_hub_for_each_feed_of_the_blog(api, hub):
+    api.post_entry()
+    urls = hub.wait_for(len(HAMA_FEEDS))
+    assert sorted(urls) == sorted(HAMA_FEEDS)
+    assert all(ping["hub.mode"] == ["publish"] for ping in hub.pings)
+    assert all(len(ping["hub.url"]) == 1 for ping in hub.pings)
+    assert set(hub.content_types) == {"application/x-www-form-urlencoded"}
+
+    entry = api.post_entry(headline="Second")
+    assert sorted(hub.wait_for(2 * len(HAMA_FEEDS))[-len(HAMA_FEEDS) :]) == sorted(HAMA_FEEDS)
+    assert api.edit_entry(entry, headline="Second, corrected").status_code == 200
+    assert sorted(hub.wait_for(3 * len(HAMA_FEEDS))[-len(HAMA_FEEDS) :]) == sorted(HAMA_FEEDS)
+
+
+def test_scheduled_publishing_outside_a_request_pings_too(api, hub, session):
+    api.post_entry(status="scheduled", published_at="2999-01-01T00:00:00Z")
+    time.sleep(0.2)
+    assert hub.pings == []  # a scheduled entry is not visible yet
+    due = datetime(2999, 1, 1, 0, 0, 1, tzinfo=UTC)
+    assert publishing.publish_due_entries(session, now=due) == 1
+    assert sorted(hub.wait_for(len(HAMA_FEEDS))) == sorted(HAMA_FEEDS)
+
+
+def test_a_hub_answering_500_is_retried_and_the_publish_is_unaffected(app, api, hub):
+    hub.statuses = [500] * len(HAMA_FEEDS)
+    response = api.post("/api/v1/blogs/hama/entries", json={"body": "Rebels advance."})
+    assert response.status_code == 201
+    urls = hub.wait_for(2 * len(HAMA_FEEDS))
+    assert sorted(urls) == sorted(HAMA_FEEDS * 2)  # each feed failed once, then went through
+    notifier = notifier_of(app)
+    wait_until(lambda: notifier.delivered == len(HAMA_FEEDS))
+    assert (notifier.failures, notifier.abandoned) == (len(HAMA_FEEDS), 0)
+
+
+def test_a_hub_that_is_down_does_not_affect_the_publish(app, api, hub):
+    hub.stop()  # nothing listens on its port any more
+    notifier = notifier_of(app)
+    started = time.monotonic()
+    response = api.post("/api/v1/blogs/hama/entries", json={"body": "Rebels advance."})
+    assert response.status_code == 201
+    assert time.monotonic() - started < 1.0
+    # Every feed is tried notifier.attempts times, with growing pauses, then given up.
+    wait_until(lambda: notifier.abandoned == len(HAMA_FEEDS))
+    assert notifier.failures == notifier.attempts * len(HAMA_FEEDS)
+    assert notifier.delivered == 0
+
+
+def test_a_slow_hub_does_not_hold_up_the_editor(app, api, hub):
+    hub.delay = 2.0
+    notifier = notifier_of(app)
+    notifier.timeout, notifier.attempts = 0.3, 1
+    started = time.monotonic()
+    api.post_entry()
+    assert time.monotonic() - started < 0.5
+    wait_until(lambda: notifier.failures >= 1)  # the first ping timed out, off the request
+
+
+def test_draft_blogs_and_other_apps_are_not_announced(
+    app, api, hub, database_url, tmp_path, session
+):
+    api.as_role("admin").post("/api/v1/blogs", json={"slug": "idlib", "title": "Idlib"})
+    api.post_entry(blog="idlib")  # a draft blog has no public feeds
+
+    # Another app in the same process, on the same database, without a hub: its commits
+    # reach the same signal, but are not this app's to announce.
+    other = make_app(database_url, tmp_path, None)
+    try:
+        with db.database(other).sessions() as other_session:
+            ApiClient(other.test_client(), other_session).as_role("editor").post_entry()
+    finally:
+        db.database(other).engine.dispose()
+
+    api.post_entry()
+    assert sorted(hub.wait_for(len(HAMA_FEEDS))) == sorted(HAMA_FEEDS)
+    time.sleep(0.2)
+    assert len(hub.pings) == len(HAMA_FEEDS)
+
+
+def test_notifier_coalesces_a_burst_and_posts_each_topic(hub):
+    notifier = HubNotifier(hub.url, timeout=1.0, backoff=0.05)
+    try:
+        notifier.publish(["https://news.example/a", "https://news.example/a"])
+        notifier.publish(["https://news.example/b"])
+        assert sorted(hub.wait_for(2)) == ["https://news.example/a", "https://news.example/b"]
+        wait_until(notifier.idle)
+        time.sleep(0.1)
+        assert len(hub.pings) == 2
+    finally:
+        notifier.close()

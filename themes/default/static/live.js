@@ -1,0 +1,235 @@
+// Keeps a live page current: new, edited, deleted and pinned updates arrive in place.
+// Server-Sent Events first, polling /changes when they fail. No dependencies, no inline code.
+(function () {
+  "use strict";
+
+  var root = document.querySelector(".live[data-events]");
+  if (!root || !window.JSON || !document.querySelector) return;
+
+  var ENTRY_TYPES = ["entry.published", "entry.updated", "entry.deleted", "entry.pinned", "entry.unpinned"];
+  var POLL_MS = 5000;
+  var MAX_BACKOFF_MS = 30000;
+  var seq = parseInt(root.getAttribute("data-seq"), 10) || 0;
+  var updates = document.querySelector(".updates");
+  var pinnedSlot = document.querySelector(".pinned");
+  var keyEvents = document.querySelector(".key-events");
+  var keyList = keyEvents && keyEvents.querySelector("ol");
+  var announcer = document.querySelector(".live-announcer");
+  var reveal = root.querySelector(".live-reveal");
+  var baseTitle = document.title;
+  var held = [];
+  var unseen = 0;
+  var source = null;
+  var failures = 0;
+  var timer = null;
+  var stopped = false;
+
+  function element(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
+  }
+
+  // Entries are ordered newest first by (published time, id), as the server orders them.
+  function isNewer(a, b) {
+    var timeA = Date.parse(a.getAttribute("data-published"));
+    var timeB = Date.parse(b.getAttribute("data-published"));
+    if (timeA !== timeB) return timeA > timeB;
+    return parseInt(a.getAttribute("data-entry-id"), 10) > parseInt(b.getAttribute("data-entry-id"), 10);
+  }
+
+  function insertSorted(container, node, selector) {
+    var siblings = container.querySelectorAll(selector);
+    for (var i = 0; i < siblings.length; i++) {
+      if (isNewer(node, siblings[i])) {
+        siblings[i].parentNode.insertBefore(node, siblings[i]);
+        return;
+      }
+    }
+    container.appendChild(node);
+  }
+
+  function tidy() {
+    var empty = updates.querySelector(".updates-none");
+    if (empty && updates.querySelector("article")) empty.remove();
+    pinnedSlot.hidden = !pinnedSlot.querySelector("article");
+    if (keyEvents) keyEvents.hidden = !keyList.querySelector("li");
+  }
+
+  function removeEntry(id) {
+    var existing = document.getElementById("update-" + id);
+    if (existing) existing.remove();
+    if (keyList) {
+      var item = keyList.querySelector('li[data-entry-id="' + id + '"]');
+      if (item) item.remove();
+    }
+  }
+
+  function applyEntry(data) {
+    removeEntry(data.entry_id);
+    if (data.html) {
+      var article = element(data.html);
+      if (data.pinned) pinnedSlot.insertBefore(article, pinnedSlot.firstChild);
+      else insertSorted(updates, article, ":scope > article");
+      if (keyList && data.key_event_html) insertSorted(keyList, element(data.key_event_html), ":scope > li");
+    }
+    tidy();
+  }
+
+  function applyBlog(data) {
+    var title = document.querySelector(".blog-title");
+    var standfirst = document.querySelector(".blog-standfirst");
+    var status = document.querySelector(".blog-status");
+    if (title) title.textContent = data.title;
+    if (standfirst) standfirst.textContent = data.standfirst;
+    // The server ends the stream ("stop") once a blog has ended and every change is sent:
+    // a later change may still come (a correction), or the blog may go live again.
+    if (status && (data.status === "ended" || data.status === "live")) {
+      status.textContent = data.status === "ended" ? "Ended" : "Live";
+      status.className = "blog-status blog-status-" + data.status;
+    }
+  }
+
+  function announce(text) {
+    if (announcer) announcer.textContent = text;
+  }
+
+  function showCount() {
+    document.title = unseen ? "(" + unseen + ") " + baseTitle : baseTitle;
+    if (held.length) {
+      reveal.textContent = held.length === 1 ? "1 new update" : held.length + " new updates";
+      root.hidden = false;
+    } else {
+      root.hidden = true;
+    }
+  }
+
+  // Further down: the top of the updates is above the window (by more than the fraction
+  // of a pixel that scrollIntoView can leave when it brings it back).
+  function readingFurtherDown() {
+    return updates.getBoundingClientRect().top < -1;
+  }
+
+  function heldIndex(id) {
+    for (var i = 0; i < held.length; i++) {
+      if (held[i].entry_id === id) return i;
+    }
+    return -1;
+  }
+
+  function receive(data) {
+    if (data.seq <= seq) return;
+    seq = data.seq;
+    if (data.type === "blog.updated") {
+      applyBlog(data);
+      return;
+    }
+    // An entry still held back is not on the page: keep its latest state, or forget it.
+    var waiting = heldIndex(data.entry_id);
+    if (waiting >= 0) {
+      if (data.html) {
+        held[waiting] = data;
+      } else {
+        held.splice(waiting, 1);
+        unseen = Math.max(0, unseen - 1);
+      }
+      showCount();
+      return;
+    }
+    var isNew = data.html && !document.getElementById("update-" + data.entry_id);
+    if (isNew && (readingFurtherDown() || held.length)) {
+      held.push(data);
+      unseen += 1;
+      announce(held.length === 1 ? "1 new update" : held.length + " new updates");
+    } else {
+      applyEntry(data);
+      if (isNew) {
+        if (document.hidden) unseen += 1;
+        announce("New update: " + (data.label || ""));
+      }
+    }
+    showCount();
+  }
+
+  function revealHeld() {
+    held.splice(0).forEach(applyEntry);
+    unseen = 0;
+    showCount();
+    updates.scrollIntoView({ block: "start" });
+  }
+
+  function onEvent(message) {
+    try {
+      receive(JSON.parse(message.data));
+    } catch (error) {
+      // A malformed event is skipped; the next one carries on from the log.
+    }
+  }
+
+  function backoff() {
+    return Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, Math.min(failures, 5)));
+  }
+
+  function connect() {
+    if (stopped) return;
+    if (!window.EventSource || failures >= 5) {
+      poll();
+      return;
+    }
+    source = new EventSource(root.getAttribute("data-events") + "?since=" + seq);
+    ENTRY_TYPES.concat(["blog.updated"]).forEach(function (type) {
+      source.addEventListener(type, onEvent);
+    });
+    source.addEventListener("reset", function () {
+      window.location.reload();
+    });
+    source.addEventListener("stop", stop);
+    source.onopen = function () {
+      failures = 0;
+    };
+    source.onerror = function () {
+      if (source.readyState !== EventSource.CLOSED) return;
+      failures += 1;
+      source = null;
+      timer = window.setTimeout(connect, backoff());
+    };
+  }
+
+  function poll() {
+    if (stopped) return;
+    var request = new XMLHttpRequest();
+    request.open("GET", root.getAttribute("data-changes") + "?since=" + seq);
+    request.onload = function () {
+      if (request.status !== 200) return request.onerror();
+      var body = JSON.parse(request.responseText);
+      if (body.reset) return window.location.reload();
+      failures = 0;
+      body.events.forEach(receive);
+      if (body.status === "ended") return stop();
+      timer = window.setTimeout(poll, POLL_MS);
+    };
+    request.onerror = function () {
+      failures += 1;
+      timer = window.setTimeout(poll, Math.max(POLL_MS, backoff()));
+    };
+    request.send();
+  }
+
+  function stop() {
+    stopped = true;
+    if (source) source.close();
+    window.clearTimeout(timer);
+  }
+
+  reveal.addEventListener("click", revealHeld);
+  window.addEventListener("scroll", function () {
+    if (held.length && !readingFurtherDown()) revealHeld();
+  }, { passive: true });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && !held.length) {
+      unseen = 0;
+      showCount();
+    }
+  });
+  connect();
+})();
