@@ -356,7 +356,8 @@ def test_compose_with_a_post_a_photo_and_a_map(
     page.click("button[data-status=published]")
     page.wait_for_selector("#composer-status:has-text('Published')")
     assert page.locator("#attachments li").count() == 0
-    entry_id = page.locator("#stream .item").first.get_attribute("data-id")
+    new_item = page.wait_for_selector("#stream .item:has-text('What we know so far.')")
+    entry_id = new_item.get_attribute("data-id")
     blocks = others.get(f"/api/v1/blogs/{BLOG}/entries/{entry_id}").get_json()["blocks"]
     assert [block["type"] for block in blocks] == ["text", "social", "image", "map"]
     assert blocks[1]["author_name"] == "Someone Else"
@@ -377,7 +378,8 @@ def tab_to(page, selector, limit=60):
 
 def test_an_editor_works_by_keyboard_alone(live_server, users, page):
     page.goto(f"{live_server}/editor/login")
-    page.keyboard.type(users["editor"].email)  # the email field has the focus
+    page.wait_for_selector("#email:focus")  # autofocus lands after the load event
+    page.keyboard.type(users["editor"].email)
     page.keyboard.press("Tab")
     page.keyboard.type("correct horse battery")
     page.keyboard.press("Enter")
