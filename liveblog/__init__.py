@@ -20,10 +20,12 @@ from .web import handlers
 from .web import live
 from .web import public
 from .web.converters import SlugConverter
+from .web.pagecache import PageCache
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: settings, database, themes, blueprints, error handlers, scheduler."""
+    """Build the app: settings, database, themes, blueprints, error handlers, scheduler,
+    and the page cache in front of it all."""
     app = Flask(
         __name__, instance_path=os.environ.get("LIVEBLOG_INSTANCE_PATH") or None, static_folder=None
     )
@@ -42,6 +44,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (api.bp, editor.bp, public.bp, feed_views.bp, live.bp):
         app.register_blueprint(blueprint)
     feed_views.init_app(app)
-    live.init_app(app)
+    live_state = live.init_app(app)
     handlers.register(app)
+    if size := int(app.config["PAGE_CACHE_SIZE"]):
+        app.wsgi_app = PageCache(  # type: ignore[method-assign]
+            app.wsgi_app, live_state.notifier, live_state.source, size
+        )
     return app

@@ -52,6 +52,11 @@ SETTINGS = (
     Setting(
         "LIVE_POLL_INTERVAL", 0.25, "Seconds between each process's check for changes (SQLite)"
     ),
+    Setting(
+        "PAGE_CACHE_SIZE",
+        256,
+        "Reader responses each process keeps in memory until their blog changes; 0 turns off",
+    ),
     Setting("LIVE_HEARTBEAT", 15.0, "Seconds between keep-alive comments on idle event streams"),
     Setting("LIVE_REPLAY_LIMIT", 500, "Most changes a reconnecting reader is sent before a reset"),
     Setting("FEED_MAX_ENTRIES", 50, "Newest published entries in each feed"),

@@ -10,6 +10,7 @@ process, then served to every stream from memory. No Flask here: rendering is pa
 import bisect
 import json
 import logging
+import math
 import os
 import select as selectmodule
 import threading
@@ -124,22 +125,40 @@ class _Worker:
 
 
 class PollingSource(_Worker):
-    """SQLite: one query for every blog's last_seq, a few times a second, while anyone waits."""
+    """SQLite: one query for every blog's last_seq, a few times a second."""
 
     name = "liveblog-seq-poll"
 
     def __init__(self, notifier: Notifier, engine: Engine, interval: float) -> None:
         super().__init__()
         self.notifier, self.engine, self.interval = notifier, engine, interval
+        self.period = interval  # seconds between two looks at the database (or channel)
+        self._in_touch_at = -math.inf
+
+    def touch(self, since: float) -> None:
+        """Record that the notifier knows every change committed before ``since`` (monotonic)."""
+        self._in_touch_at = since
+
+    def is_current(self) -> bool:
+        """Whether the notifier knows every change that committed more than a moment ago:
+        this process's source is running and has heard from the database lately."""
+        return (
+            self._pid == os.getpid()
+            and not self.stopping.is_set()
+            and time.monotonic() - self._in_touch_at < 2 * self.period + 0.5
+        )
 
     def poll(self, blog_id: int | None = None) -> None:
         """Read the latest seq of every blog (or of ``blog_id``) and pass it on."""
         query = select(Blog.id, Blog.last_seq)
         if blog_id is not None:
             query = query.where(Blog.id == blog_id)
+        started = time.monotonic()
         with self.engine.connect() as connection:
             for found_id, seq in connection.execute(query):
                 self.notifier.publish(found_id, seq)
+        if blog_id is None:
+            self.touch(started)
 
     @staticmethod
     def parse_payload(payload: str) -> tuple[int, int] | None:
@@ -156,9 +175,9 @@ class PollingSource(_Worker):
             self.notifier.publish(*parsed)
 
     def run(self) -> None:
+        self.poll()
         while not self.stopping.wait(self.interval):
-            if self.notifier.waiting:
-                self.poll()
+            self.poll()
 
 
 class PostgresSource(PollingSource):
@@ -175,6 +194,7 @@ class PostgresSource(PollingSource):
     ) -> None:
         super().__init__(notifier, engine, interval)
         self.url = url
+        self.period = self.wake
 
     def run(self) -> None:
         import psycopg
@@ -189,7 +209,9 @@ class PostgresSource(PollingSource):
                 # it is gevent's cooperative one. psycopg's own waiting (connection.notifies)
                 # was chosen when psycopg was first imported, in the master before gevent
                 # patched anything, and would block every stream of the worker.
+                looked_at = time.monotonic()
                 readable, _, _ = selectmodule.select([pgconn.socket], [], [], self.wake)
+                self.touch(looked_at)
                 if readable:
                     pgconn.consume_input()
                     while (notice := pgconn.notifies()) is not None:
@@ -215,6 +237,7 @@ class RedisSource(PollingSource):
         self, notifier: Notifier, engine: Engine, url: str, interval: float = 10.0
     ) -> None:
         super().__init__(notifier, engine, interval)
+        self.period = self.wake
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
@@ -241,7 +264,9 @@ class RedisSource(PollingSource):
             self.poll()
             last_heard = time.monotonic()
             while not self.stopping.is_set():
+                looked_at = time.monotonic()
                 message = pubsub.get_message(timeout=self.wake)
+                self.touch(looked_at)
                 if message and message["type"] == "message":
                     self.hear(message["data"].decode(errors="replace"))
                     last_heard = time.monotonic()

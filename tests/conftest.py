@@ -24,6 +24,7 @@ from liveblog.models import User
 from tests.factories import ApiClient
 from tests.factories import app_config
 from tests.factories import make_user
+from tests.factories import shut
 
 POSTGRES_URL = os.environ.get("LIVEBLOG_TEST_DATABASE_URL")
 BACKENDS = [
@@ -93,7 +94,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
 def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
     app = create_app(app_config(database_url, tmp_path))
     yield app
-    db.database(app).engine.dispose()
+    shut(app)
 
 
 @pytest.fixture

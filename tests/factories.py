@@ -1,14 +1,20 @@
 """Builders with valid defaults, and an API client that acts as a given user."""
 
 import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from liveblog import accounts
+from liveblog import db
 from liveblog import publishing
 from liveblog import store
 from liveblog.models import Blog
@@ -29,6 +35,30 @@ def app_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str,
         "SCHEDULER_INTERVAL": 0,
         **overrides,
     }
+
+
+def shut(app: Flask) -> None:
+    """Stop the app's notifier source, then close its connections."""
+    app.extensions["liveblog.live"].source.stop(timeout=5)
+    db.database(app).engine.dispose()
+
+
+@contextmanager
+def statements_of_this_thread(app: Flask) -> Iterator[list[str]]:
+    """The SQL this thread sends while the block runs (the notifier's own polls excluded)."""
+    statements: list[str] = []
+    me = threading.get_ident()
+
+    def record(connection, cursor, statement, *args):
+        if threading.get_ident() == me:
+            statements.append(statement)
+
+    engine = db.database(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def make_user(session: Session, role: str = "editor", **overrides: Any) -> User:

@@ -10,7 +10,6 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
 
 from liveblog import create_app
 from liveblog import db
@@ -18,6 +17,7 @@ from liveblog import feeds
 from liveblog import publishing
 from liveblog import store
 from liveblog.web.feeds import feed_cache
+from tests.factories import statements_of_this_thread
 from tests.feedreader import JSON_FEED_VALIDATOR
 from tests.feedreader import read_feed
 
@@ -469,24 +469,14 @@ def test_a_current_reader_gets_304_without_entries_being_loaded(app, api, client
     assert "s-maxage=" in first.headers["Cache-Control"]
     builds = feed_cache(app).builds
 
-    statements = []
-    engine = db.database(app).engine
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_of_this_thread(app) as statements:
         by_etag = client.get("/hama/feed.json", headers={"If-None-Match": etag})
         by_date = client.get("/hama/feed.json", headers={"If-Modified-Since": last_modified})
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
     assert (by_etag.status_code, by_date.status_code) == (304, 304)
     assert by_etag.data == b""
     assert by_etag.headers["ETag"] == etag
     assert feed_cache(app).builds == builds
-    assert statements, "the blog itself is read"
     assert not [s for s in statements if re.search(r"\bentries\b", s)], statements
 
     assert client.get("/hama/feed.atom", headers={"If-None-Match": etag}).status_code == 200

@@ -24,6 +24,7 @@ from liveblog.live import REDIS_CHANNEL
 from liveblog.models import utcnow
 from liveblog.themes import Themes
 from tests.factories import app_config
+from tests.factories import shut
 from tests.servers import parse_event
 
 HEARTBEAT = 0.1
@@ -38,12 +39,6 @@ def live_config() -> dict[str, Any]:
 
 def make_app(database_url: str, tmp_path: Any, **config: Any) -> Flask:
     return create_app(app_config(database_url, tmp_path, **{"LIVE_HEARTBEAT": HEARTBEAT, **config}))
-
-
-def shut(app: Flask) -> None:
-    """Stop the app's notifier source, then close its connections."""
-    app.extensions["liveblog.live"].source.stop(timeout=5)
-    db.database(app).engine.dispose()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from flask import request
 
 from ..models import Blog
 from ..themes import DEFAULT_THEME
+from . import pagecache
 
 
 def blog_etag(blog: Blog, variant: str) -> str:
@@ -28,8 +29,12 @@ def blog_etag(blog: Blog, variant: str) -> str:
 def cached_for_readers(
     blog: Blog, variant: str, build: Callable[[], Response], max_age: int | None = None
 ) -> Response:
-    """``build()``'s response with validators and cache headers, or 304 if the client is current."""
-    last_modified = max(blog.changed_at, blog.updated_at)
+    """``build()``'s response with validators and cache headers, or 304 if the client is current.
+
+    The response may be kept by the page cache until the blog's next change.
+    """
+    last_modified = max(blog.changed_at, blog.updated_at).replace(microsecond=0)
+    pagecache.mark(request.environ, blog.id, blog.last_seq, last_modified)
     return conditional(blog_etag(blog, variant), last_modified, build, max_age)
 
 

@@ -47,7 +47,7 @@ def live() -> Live:
     return current_app.extensions["liveblog.live"]  # type: ignore[no-any-return]
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask) -> Live:
     """Give ``app`` a notifier fed by the best source configured, and an event log."""
     notifier = Notifier()
     engine = db.database(app).engine
@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
 
     app.extensions["liveblog.live.receiver"] = on_commit  # blinker holds receivers weakly
     changes_committed.connect(on_commit)
+    return state
 
 
 def _load_events(app: Flask, blog_id: int, since: int, limit: int) -> list[Event]:

@@ -1,0 +1,153 @@
+"""Reader responses answered from memory, in front of Flask, until their blog changes.
+
+A response built by ``cached_for_readers`` is named by its blog's seq: the view marks the
+WSGI environ with ``(blog id, seq)``, and this middleware keeps what Flask sent (a 200's
+status, headers and bytes, or just the validators of a 304) under the request's path and
+query. The next GET or HEAD of that path is answered here, with no routing, session or
+query, while this process's notifier still has the blog at that seq and its source is in
+touch with the database. Anything else goes through Flask, which refreshes the copy.
+
+Commits of this process reach the notifier before their request returns; another
+process's commits reach it within the source's delay (LIVE_POLL_INTERVAL on SQLite, a
+NOTIFY or a Redis message otherwise), far inside the CDN's own ``s-maxage``.
+"""
+
+import threading
+from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from werkzeug.http import parse_date
+
+from ..live import Notifier
+from ..live import PollingSource
+
+MARK = "liveblog.page_cache"
+
+# Headers a 304 repeats from the 200 it stands for (RFC 9110, section 15.4.5).
+NOT_MODIFIED_HEADERS = frozenset({"cache-control", "content-location", "etag", "expires", "vary"})
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def mark(environ: dict[str, Any], blog_id: int, seq: int, last_modified: datetime) -> None:
+    """Declare that the response to ``environ`` depends on nothing but ``blog_id`` at ``seq``
+    (whose Last-Modified is ``last_modified``)."""
+    environ[MARK] = (blog_id, seq, last_modified)
+
+
+@dataclass
+class _Copy:
+    blog_id: int
+    seq: int
+    etag: str
+    last_modified: datetime
+    not_modified: list[tuple[str, str]]
+    full: tuple[str, list[tuple[str, str]], bytes] | None = None
+
+
+class PageCache:
+    """WSGI middleware holding up to ``size`` reader responses, one per path and query."""
+
+    def __init__(self, app: WSGIApp, notifier: Notifier, source: PollingSource, size: int) -> None:
+        self.app, self.notifier, self.source, self.size = app, notifier, source, size
+        self._copies: dict[str, _Copy] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        if method not in ("GET", "HEAD"):
+            return self.app(environ, start_response)
+        key = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        copy = self._copies.get(key)
+        if copy is not None and self._is_current(copy):
+            if _client_has(environ, copy):
+                start_response("304 NOT MODIFIED", copy.not_modified)
+                return []
+            if copy.full is not None:
+                status, headers, body = copy.full
+                start_response(status, headers)
+                return [] if method == "HEAD" else [body]
+        return self._through_app(environ, start_response, key, method)
+
+    def __len__(self) -> int:
+        return len(self._copies)
+
+    def _is_current(self, copy: _Copy) -> bool:
+        return self.notifier.latest(copy.blog_id) == copy.seq and self.source.is_current()
+
+    def _through_app(
+        self, environ: dict[str, Any], start_response: StartResponse, key: str, method: str
+    ) -> Iterable[bytes]:
+        sent: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            sent[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        marked = environ.get(MARK)
+        if marked is None or not sent:
+            return result
+        status, headers = sent
+        storable = not any(name.lower() == "set-cookie" for name, _ in headers)
+        if storable and status.startswith("304"):
+            self._store(key, marked, headers, None)
+        elif storable and status.startswith("200") and method == "GET":
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            self._store(key, marked, headers, (status, headers, body))
+            return [body]
+        else:
+            self._copies.pop(key, None)
+        return result
+
+    def _store(
+        self,
+        key: str,
+        marked: tuple[int, int, datetime],
+        headers: list[tuple[str, str]],
+        full: tuple[str, list[tuple[str, str]], bytes] | None,
+    ) -> None:
+        found = {name.lower(): value for name, value in headers}
+        if "etag" not in found:
+            return
+        blog_id, seq, last_modified = marked
+        self.notifier.publish(blog_id, seq)
+        self.source.ensure_running()
+        previous = self._copies.get(key)
+        if full is None and previous is not None and previous.seq == seq:
+            full = previous.full
+        copy = _Copy(
+            blog_id,
+            seq,
+            found["etag"],
+            last_modified,
+            [(name, value) for name, value in headers if name.lower() in NOT_MODIFIED_HEADERS],
+            full,
+        )
+        with self._lock:
+            self._copies.pop(key, None)
+            self._copies[key] = copy
+            while len(self._copies) > self.size:
+                del self._copies[next(iter(self._copies))]
+
+
+def _client_has(environ: dict[str, Any], copy: _Copy) -> bool:
+    """Whether the request's validators match ``copy`` (If-None-Match wins, as in RFC 9110)."""
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:
+        tags = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
+        return any(tag in (copy.etag, "*") for tag in tags)
+    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if if_modified_since is None:
+        return False
+    since = parse_date(if_modified_since)
+    return since is not None and since >= copy.last_modified

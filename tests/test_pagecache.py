@@ -1,0 +1,184 @@
+"""The page cache: reader responses answered from memory until their blog changes."""
+
+import time
+from datetime import datetime
+
+import pytest
+from flask import Flask
+
+from liveblog import create_app
+from liveblog import store
+from liveblog.web.pagecache import PageCache
+from tests.factories import ApiClient
+from tests.factories import app_config
+from tests.factories import shut
+from tests.factories import statements_of_this_thread
+
+
+def wait_until_current(app: Flask) -> None:
+    """Wait for the notifier's source to catch up with the database after it starts."""
+    source = app.extensions["liveblog.live"].source
+    deadline = time.monotonic() + 5
+    while not source.is_current():
+        assert time.monotonic() < deadline, "the notifier's source never caught up"
+        time.sleep(0.01)
+
+
+def page_cache(app: Flask) -> PageCache:
+    assert isinstance(app.wsgi_app, PageCache)
+    return app.wsgi_app
+
+
+@pytest.fixture
+def story(api):
+    return [api.post_entry(body=f"Update number {n}.") for n in range(3)]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hama/",
+        "/hama/?before={cursor}",
+        "/hama/updates/{first}",
+        "/hama/feed.atom",
+        "/hama/changes?since=1",
+    ],
+)
+def test_a_reader_response_is_served_from_memory_until_the_blog_changes(
+    app, client, api, story, path
+):
+    newest = story[-1]
+    cursor = store.encode_cursor(datetime.fromisoformat(newest["published_at"]), newest["id"])
+    path = path.format(cursor=cursor, first=story[0]["id"])
+    first = client.get(path)
+    assert first.status_code == 200
+    wait_until_current(app)
+    with statements_of_this_thread(app) as statements:
+        again = client.get(path)
+    assert statements == []
+    assert again.data == first.data
+    for name in ("ETag", "Last-Modified", "Content-Type", "Cache-Control"):
+        assert again.headers[name] == first.headers[name]
+
+    api.post_entry(body="Fresh news from the front.")
+    with statements_of_this_thread(app) as statements:
+        changed = client.get(path)
+    assert statements, "a change sends the next request through to Flask"
+    assert changed.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_new_entry_shows_at_once_in_the_process_that_published_it(app, client, api, story):
+    client.get("/hama/")
+    wait_until_current(app)
+    api.post_entry(body="Shelling reported near the airport.")
+    assert b"Shelling reported near the airport." in client.get("/hama/").data
+
+
+def test_revalidations_are_answered_from_memory(app, client, story):
+    first = client.get("/hama/")
+    etag, last_modified = first.headers["ETag"], first.headers["Last-Modified"]
+    wait_until_current(app)
+    with statements_of_this_thread(app) as statements:
+        exact = client.get("/hama/", headers={"If-None-Match": etag})
+        weak = client.get("/hama/", headers={"If-None-Match": f'"other", W/{etag}'})
+        by_date = client.get("/hama/", headers={"If-Modified-Since": last_modified})
+        other = client.get("/hama/", headers={"If-None-Match": '"other"'})
+        old_date = client.get(
+            "/hama/", headers={"If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"}
+        )
+    assert statements == []
+    for response in (exact, weak, by_date):
+        assert response.status_code == 304 and response.data == b""
+        assert response.headers["ETag"] == etag
+        assert "Last-Modified" not in response.headers  # the ETag is enough (RFC 9110)
+        assert response.headers["Cache-Control"] == first.headers["Cache-Control"]
+    assert other.status_code == old_date.status_code == 200
+    assert other.data == old_date.data == first.data
+
+
+def test_a_revalidation_fills_a_cold_cache_with_validators(app, client, story):
+    etag = client.get("/hama/").headers["ETag"]
+    other = create_app({**app.config, "TESTING": True})  # another process: an empty cache
+    try:
+        reader = other.test_client()
+        assert reader.get("/hama/", headers={"If-None-Match": etag}).status_code == 304
+        wait_until_current(other)
+        with statements_of_this_thread(other) as statements:
+            assert reader.get("/hama/", headers={"If-None-Match": etag}).status_code == 304
+        assert statements == []
+        with statements_of_this_thread(other) as statements:
+            full = reader.get("/hama/")
+        assert statements, "only the validators were known: the page itself is built"
+        assert full.headers["ETag"] == etag
+    finally:
+        shut(other)
+
+
+def test_another_process_change_reaches_the_cache_within_a_poll(app, client, api, story):
+    client.get("/hama/")
+    wait_until_current(app)
+    other = create_app({**app.config, "TESTING": True})
+    try:
+        ApiClient(other.test_client(), api.session).as_user(api.user).post_entry(
+            body="Posted through another process."
+        )
+        deadline = time.monotonic() + 5
+        while b"Posted through another process." not in client.get("/hama/").data:
+            assert time.monotonic() < deadline, "the page never showed the other process's entry"
+            time.sleep(0.02)
+    finally:
+        shut(other)
+
+
+def test_without_a_current_source_every_request_reads_the_database(app, client, story):
+    client.get("/hama/")
+    wait_until_current(app)
+    app.extensions["liveblog.live"].source.stop(timeout=5)
+    with statements_of_this_thread(app) as statements:
+        assert client.get("/hama/").status_code == 200
+    assert any("FROM blogs" in statement for statement in statements)
+
+
+def test_a_blog_taken_off_air_disappears_at_once(app, client, api, story):
+    client.get("/hama/")
+    wait_until_current(app)
+    api.as_role("admin").patch("/api/v1/blogs/hama", json={"status": "draft"})
+    assert client.get("/hama/").status_code == 404
+
+
+def test_only_whole_successful_reader_responses_are_kept(app, client, api, story):
+    cache = page_cache(app)
+    client.get("/hama/updates/99999")
+    client.get("/hama/?before=nonsense")
+    client.get("/nope/")
+    api.get("/api/v1/blogs/hama/entries")
+    client.head("/hama/")
+    assert len(cache) == 0
+
+    first = client.get("/hama/")
+    wait_until_current(app)
+    with statements_of_this_thread(app) as statements:
+        head = client.head("/hama/")
+    assert statements == []
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["Content-Length"] == str(len(first.data))
+    assert len(cache) == 1
+
+
+def test_the_cache_holds_at_most_its_size(database_url, tmp_path, api, story):
+    small = create_app(app_config(database_url, tmp_path, PAGE_CACHE_SIZE=2))
+    try:
+        reader = small.test_client()
+        for entry in story:
+            assert reader.get(f"/hama/updates/{entry['id']}").status_code == 200
+        assert len(page_cache(small)) == 2
+    finally:
+        shut(small)
+
+
+def test_a_size_of_zero_turns_the_cache_off(database_url, tmp_path):
+    off = create_app(app_config(database_url, tmp_path, PAGE_CACHE_SIZE=0))
+    try:
+        assert not isinstance(off.wsgi_app, PageCache)
+    finally:
+        shut(off)
