@@ -132,6 +132,13 @@ def page_key_event(client, entry_id: int, slug: str = "hama") -> str | None:
     return found.group(0) if found else None
 
 
+def page_day_heading(client, slug: str = "hama") -> str | None:
+    """The live page's (single, so hidden) day heading."""
+    page = client.get(f"/{slug}/").get_data(as_text=True)
+    found = re.search(r'<h2 class="updates-day" hidden>.*?</h2>', page, re.S)
+    return found.group(0) if found else None
+
+
 def etag(entry: dict[str, Any]) -> dict[str, str]:
     return {"If-Match": f'"{entry["version"]}"'}
 
@@ -180,7 +187,9 @@ def test_each_change_is_one_event_with_the_entry_as_the_live_page_renders_it(api
     assert data["key_event_html"].strip() == page_key_event(client, first["id"])
 
     second = api.post_entry(body="Rebels take **Tel Sakhr**.")
-    shown_as_on_the_page(next_event(2, "entry.published", second["id"]))
+    data = next_event(2, "entry.published", second["id"])
+    shown_as_on_the_page(data)
+    assert data["day_html"].strip() == page_day_heading(client)
 
     first = edit(api, first, headline="Assault on Qomhana repelled", key_event=False)
     data = next_event(3, "entry.updated", first["id"])

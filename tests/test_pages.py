@@ -68,8 +68,20 @@ def test_live_page_shows_the_story_newest_first(client, story):
 
 
 def test_days_get_headings_when_entries_span_several(client, story):
-    headings = [h.get_text() for h in soup(client.get("/hama/")).select(".updates-day")]
-    assert headings == ["Friday 24 March 2017", "Thursday 23 March 2017"]
+    headings = soup(client.get("/hama/")).select(".updates-day")
+    assert [h.get_text() for h in headings] == ["Friday 24 March 2017", "Thursday 23 March 2017"]
+    assert not any(h.has_attr("hidden") for h in headings)
+
+
+def test_a_single_day_keeps_its_heading_hidden_for_the_live_script(api, client):
+    api.post_entry(body="Morning.", published_at="2017-03-24T07:45:00Z")
+    api.post_entry(body="Evening.", published_at="2017-03-24T19:00:00Z")
+    page = soup(client.get("/hama/"))
+    headings = page.select(".updates-day")
+    assert [(h.get_text(), h.has_attr("hidden")) for h in headings] == [
+        ("Friday 24 March 2017", True)
+    ]
+    assert {a["data-day"] for a in page.select(".updates article")} == {"2017-03-24"}
 
 
 def test_key_events_and_the_pinned_entry(api, client, story):

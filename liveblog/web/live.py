@@ -110,6 +110,7 @@ def render_event(session: Session, blog: Blog, change: Change) -> Event:
                 html=environment.get_template("_entry.html").render(entry=view),
                 label=view.label,
                 published_at=entry.published_at.isoformat() if entry.published_at else None,
+                day_html=environment.get_template("_day.html").render(entry=view, hidden=True),
                 pinned=entry.pinned,
                 key_event=entry.key_event,
                 key_event_html=environment.get_template("_key_event.html").render(

@@ -18,6 +18,7 @@
   var reveal = root.querySelector(".live-reveal");
   var baseTitle = document.title;
   var held = [];
+  var dayHeadings = {};
   var unseen = 0;
   var source = null;
   var failures = 0;
@@ -49,7 +50,33 @@
     container.appendChild(node);
   }
 
+  function rememberDay(heading) {
+    var time = heading && heading.querySelector("time");
+    if (time) dayHeadings[time.getAttribute("datetime")] = heading;
+  }
+
+  // As on the server: a heading above each day's first update once the updates span days.
+  function arrangeDays() {
+    var articles = updates.querySelectorAll(":scope > article");
+    var old = updates.querySelectorAll(":scope > .updates-day");
+    for (var i = 0; i < old.length; i++) old[i].remove();
+    var days = {};
+    for (i = 0; i < articles.length; i++) days[articles[i].getAttribute("data-day")] = true;
+    var several = Object.keys(days).length > 1;
+    var previous = null;
+    for (i = 0; i < articles.length; i++) {
+      var day = articles[i].getAttribute("data-day");
+      var heading = dayHeadings[day];
+      if (day !== previous && heading) {
+        heading.hidden = !several;
+        updates.insertBefore(heading, articles[i]);
+      }
+      previous = day;
+    }
+  }
+
   function tidy() {
+    arrangeDays();
     var empty = updates.querySelector(".updates-none");
     if (empty && updates.querySelector("article")) empty.remove();
     pinnedSlot.hidden = !pinnedSlot.querySelector("article");
@@ -68,6 +95,7 @@
   function applyEntry(data) {
     removeEntry(data.entry_id);
     if (data.html) {
+      if (data.day_html) rememberDay(element(data.day_html));
       var article = element(data.html);
       if (data.pinned) pinnedSlot.insertBefore(article, pinnedSlot.firstChild);
       else insertSorted(updates, article, ":scope > article");
@@ -221,6 +249,8 @@
     window.clearTimeout(timer);
   }
 
+  var headings = updates.querySelectorAll(".updates-day");
+  for (var i = 0; i < headings.length; i++) rememberDay(headings[i]);
   reveal.addEventListener("click", revealHeld);
   window.addEventListener("scroll", function () {
     if (held.length && !readingFurtherDown()) revealHeld();
