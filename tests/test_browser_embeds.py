@@ -150,8 +150,9 @@ def test_when_no_tile_loads_the_static_map_and_the_places_stay(site, tiles, brow
     page.wait_for_selector(".block-map[data-map-state=failed]")
     assert tiles.requests
     assert page.locator(".map-canvas").count() == 0
-    assert page.locator("img.map-image").is_visible()
+    # Lazy and unsized: it has no box (is not visible) until it has loaded.
     page.wait_for_function("document.querySelector('img.map-image').naturalWidth === 1200")
+    assert page.locator("img.map-image").is_visible()
     assert page.locator(".map-places a").all_inner_texts() == ["Qomhana", "Kawkab"]
 
 
@@ -164,15 +165,14 @@ def test_the_video_is_fetched_from_its_provider_only_after_the_click(site, brows
     page.wait_for_function("document.querySelector('a.video-poster img').naturalWidth === 1200")
     assert watched.hosts() == {urlsplit(site).netloc}
 
-    poster.click()
+    with page.expect_request(lambda request: "www.youtube-nocookie.com" in request.url):
+        poster.click()
     frame = page.locator("iframe.video-frame")
-    frame.wait_for()
     assert frame.get_attribute("src") == (
         "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"
     )
     assert frame.get_attribute("title") == "Drone footage"
     assert page.locator("a.video-poster").count() == 0
-    page.wait_for_timeout(200)
     assert "www.youtube-nocookie.com" in watched.hosts()
     assert "www.youtube.com" not in watched.hosts()
 

@@ -8,7 +8,6 @@ killed and started again.
 """
 
 import shutil
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -290,11 +289,10 @@ def test_the_page_catches_up_after_the_server_is_killed_and_restarted(demo, read
         )
         publishing.delete_entry(session, SLUG, 2, editor, '"1"')
         during_id = during.id
-    started = time.monotonic()
     server.start()
-    # EventSource retries every 3 s (the stream's retry: line) while the server is away.
+    # EventSource retries every 3 s (the stream's retry: line) while the server is away: the
+    # page catches up within 8 s of the server answering, however slowly (under load) it started.
     reader.wait(f"!!document.getElementById('update-{during_id}')", timeout=8000)
-    assert time.monotonic() - started < 8
     reader.server_down = False  # the page has reported the outage by now
     reader.wait("!document.getElementById('update-2')")
     reader.wait(
