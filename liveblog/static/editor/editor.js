@@ -456,6 +456,8 @@
     this.userId = Number(root.dataset.user);
     this.list = document.getElementById("stream");
     this.entries = {};
+    this.refreshCount = 0;
+    this.latestRefresh = null;
     var self = this;
     this.list.addEventListener("click", function (event) {
       var button = event.target.closest("button[data-act]");
@@ -487,9 +489,13 @@
 
   Stream.prototype.path = function (entry) { return this.base + "/entries/" + entry.id; };
 
+  // Refreshes overlap (the timer, a save, a closed panel): only the latest one is drawn,
+  // and every caller's promise settles once it has been.
   Stream.prototype.refresh = function () {
     var self = this;
-    return api("GET", this.base + "/entries?limit=100").then(function (result) {
+    var count = ++this.refreshCount;
+    this.latestRefresh = api("GET", this.base + "/entries?limit=100").then(function (result) {
+      if (count !== self.refreshCount) return self.latestRefresh;
       if (!result.ok) return;
       var seen = {};
       var previous = null;
@@ -510,6 +516,7 @@
         if (!seen[item.dataset.id]) item.remove();
       });
     });
+    return this.latestRefresh;
   };
 
   Stream.prototype.render = function (entry) {
