@@ -134,7 +134,7 @@ class Reader:
         ``<article>`` as parsed by the browser; for the others, other scripts of the page
         (maps) may have enhanced the body, so the article's own tag, header and footer.
         """
-        live, fresh = self.page.evaluate(
+        live, fresh, live_days, fresh_days = self.page.evaluate(
             """async () => {
                 const response = await fetch(location.href, {cache: "no-store"});
                 const doc = new DOMParser().parseFromString(await response.text(), "text/html");
@@ -146,9 +146,12 @@ class Reader:
                     .map((selector) => [...root.querySelectorAll(selector)].map((node) => ({
                         id: node.dataset.entryId, outline: outline(node), html: node.outerHTML,
                     })));
-                return [pick(document), pick(doc)];
+                const days = (root) => [...root.querySelectorAll(".updates > *")]
+                    .map((node) => node.tagName === "H2" ? node.outerHTML : node.id);
+                return [pick(document), pick(doc), days(document), days(doc)];
             }"""
         )
+        assert live_days == fresh_days, "day headings where a fresh render has them"
         for shown, rendered in zip(live, fresh, strict=True):
             assert [item["id"] for item in shown] == [item["id"] for item in rendered]
             for one, other in zip(shown, rendered, strict=True):
@@ -202,6 +205,10 @@ def test_the_page_follows_every_change_without_reloading(demo, reader):
     news = desk.publish(headline="Rebels reach Qomhana", body="Fighting **inside** the village.")
     reader.wait(f"document.querySelector('.updates > article')?.id === 'update-{news['id']}'")
     assert reader.ids(".updates > article") == [news["id"], 3, 2]
+    # The page now spans two days: each gets its heading, as a fresh render would show.
+    reader.wait("document.querySelectorAll('.updates > .updates-day:not([hidden])').length === 2")
+    assert page.inner_text(".updates > .updates-day:last-of-type") == "Friday 24 March 2017"
+    reader.as_the_server_renders_it(news["id"])
     assert "New update: " + news["label"] == page.inner_text(".live-announcer")
     assert page.title() == reader.title and page.is_hidden(".live")
 
