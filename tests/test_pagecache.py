@@ -1,14 +1,17 @@
 """The page cache: reader responses answered from memory until their blog changes."""
 
 import time
+from datetime import UTC
 from datetime import datetime
 
 import pytest
 from flask import Flask
+from werkzeug.test import Client
 
 from liveblog import create_app
 from liveblog import store
 from liveblog.web.pagecache import PageCache
+from liveblog.web.pagecache import mark
 from tests.factories import ApiClient
 from tests.factories import app_config
 from tests.factories import shut
@@ -163,6 +166,21 @@ def test_only_whole_successful_reader_responses_are_kept(app, client, api, story
     assert head.status_code == 200 and head.data == b""
     assert head.headers["Content-Length"] == str(len(first.data))
     assert len(cache) == 1
+
+
+@pytest.mark.parametrize(
+    "header", [("Set-Cookie", "session=abc; HttpOnly"), ("Vary", "Accept-Encoding, Cookie")]
+)
+def test_a_response_for_one_visitor_is_never_kept(app, header):
+    def personal(environ, start_response):
+        mark(environ, 1, 1, datetime(2017, 3, 24, tzinfo=UTC))
+        start_response("200 OK", [("ETag", '"mine"'), header])
+        return [b"For your eyes only"]
+
+    live = app.extensions["liveblog.live"]
+    cache = PageCache(personal, live.notifier, live.source, 8)
+    assert Client(cache).get("/hama/").data == b"For your eyes only"
+    assert len(cache) == 0
 
 
 def test_the_cache_holds_at_most_its_size(database_url, tmp_path, api, story):

@@ -1,7 +1,7 @@
 """Reader responses answered from memory, in front of Flask, until their blog changes.
 
 A response built by ``cached_for_readers`` is named by its blog's seq: the view marks the
-WSGI environ with ``(blog id, seq)``, and this middleware keeps what Flask sent (a 200's
+WSGI environ with the blog's id and seq, and this middleware keeps what Flask sent (a 200's
 status, headers and bytes, or just the validators of a 304) under the request's path and
 query. The next GET or HEAD of that path is answered here, with no routing, session or
 query, while this process's notifier still has the blog at that seq and its source is in
@@ -61,7 +61,8 @@ class PageCache:
         method = environ["REQUEST_METHOD"]
         if method not in ("GET", "HEAD"):
             return self.app(environ, start_response)
-        key = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        key = f"{path}?{environ.get('QUERY_STRING', '')}"
         copy = self._copies.get(key)
         if copy is not None and self._is_current(copy):
             if _client_has(environ, copy):
@@ -93,7 +94,7 @@ class PageCache:
         if marked is None or not sent:
             return result
         status, headers = sent
-        storable = not any(name.lower() == "set-cookie" for name, _ in headers)
+        storable = not any(_per_visitor(name, value) for name, value in headers)
         if storable and status.startswith("304"):
             self._store(key, marked, headers, None)
         elif storable and status.startswith("200") and method == "GET":
@@ -106,7 +107,8 @@ class PageCache:
             self._store(key, marked, headers, (status, headers, body))
             return [body]
         else:
-            self._copies.pop(key, None)
+            with self._lock:
+                self._copies.pop(key, None)
         return result
 
     def _store(
@@ -138,6 +140,12 @@ class PageCache:
             self._copies[key] = copy
             while len(self._copies) > self.size:
                 del self._copies[next(iter(self._copies))]
+
+
+def _per_visitor(name: str, value: str) -> bool:
+    """Whether a response header makes the response one visitor's own, never to be shared."""
+    name = name.lower()
+    return name == "set-cookie" or (name == "vary" and "cookie" in value.lower())
 
 
 def _client_has(environ: dict[str, Any], copy: _Copy) -> bool:
