@@ -10,10 +10,10 @@ from typing import NamedTuple
 import pytest
 
 from liveblog import create_app
-from liveblog import db
 from liveblog.store import encode_cursor
 from tests.factories import assert_problem
 from tests.factories import changes
+from tests.factories import shut
 
 BLOGS = "/api/v1/blogs"
 BLOG = "/api/v1/blogs/hama"
@@ -155,7 +155,7 @@ def test_a_body_over_the_configured_limit_is_413(api, database_url, tmp_path):
         problem = assert_problem(response, 413)
         assert "2,000 bytes" in problem["detail"]
     finally:
-        db.database(small).engine.dispose()
+        shut(small)
     assert len(api.get(ENTRIES).get_json()["items"]) == 1
 
 

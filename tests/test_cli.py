@@ -22,6 +22,7 @@ from liveblog.labels import format_label
 from liveblog.models import Blog
 from liveblog.models import Change
 from liveblog.models import Entry
+from tests.factories import shut
 
 DEMO_SLUG = "syria-hama-offensive"
 PASSWORD = "correct horse battery"
@@ -70,7 +71,7 @@ def web_app(env, monkeypatch, migrated):
         monkeypatch.setenv(name, value)
     web_app = create_app({"TESTING": True})
     yield web_app
-    web_app.extensions["liveblog.db"].engine.dispose()
+    shut(web_app)
 
 
 def failed_cleanly(result, message):

@@ -14,6 +14,7 @@ from liveblog import create_app
 from liveblog import db
 from liveblog.config import SETTINGS
 from liveblog.config import load_config
+from tests.factories import shut
 
 PACKAGE = Path(liveblog.__file__).parent
 
@@ -41,7 +42,7 @@ def make_app():
 
     yield make
     for app in apps:
-        db.database(app).engine.dispose()
+        shut(app)
 
 
 def test_defaults_live_in_the_instance_folder(instance, make_app):

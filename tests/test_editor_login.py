@@ -3,12 +3,12 @@
 import pytest
 
 from liveblog import create_app
-from liveblog import db
 from tests.editor_helpers import PASSWORD
 from tests.editor_helpers import EditorClient
 from tests.editor_helpers import csrf_of
 from tests.factories import ApiClient
 from tests.factories import make_user
+from tests.factories import shut
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_failed_logins_are_limited_per_account_even_across_processes(app, editor
     try:
         assert EditorClient(other.test_client()).log_in(editor.email).status_code == 429
     finally:
-        db.database(other).engine.dispose()
+        shut(other)
 
 
 def test_failed_logins_are_limited_per_address(app, editor_client, session):

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from liveblog import create_app
-from liveblog import db
 from liveblog import feeds
 from liveblog import publishing
 from liveblog import store
 from liveblog.web.feeds import feed_cache
+from tests.factories import shut
 from tests.factories import statements_of_this_thread
 from tests.feedreader import JSON_FEED_VALIDATOR
 from tests.feedreader import read_feed
@@ -439,7 +439,7 @@ def test_the_same_state_gives_byte_identical_feeds(app, api, client, session):
         for path in feeds.feed_urls("", "hama"):
             assert other.test_client().get(path).data == client.get(path).data, path
     finally:
-        db.database(other).engine.dispose()
+        shut(other)
 
 
 def test_two_requests_build_a_feed_once_per_change(app, api, client):

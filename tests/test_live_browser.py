@@ -20,6 +20,7 @@ from liveblog import publishing
 from liveblog import store
 from liveblog.cli import DEMO_EMAIL
 from liveblog.cli import cli
+from tests.factories import shut
 from tests.servers import Deployment
 from tests.servers import Server
 from tests.servers import running
@@ -59,7 +60,7 @@ def demo(tmp_path, sqlite_template) -> Iterator[tuple[Server, Deployment]]:
         desk = store.get_user_by_email(session, DEMO_EMAIL)
         assert desk is not None
         token = accounts.create_token(session, desk, "browser test")
-    db.database(app).engine.dispose()
+    shut(app)
     deployment = Deployment(url, SLUG, editor_token=token, admin_token=token)
     with running(Server(url, tmp_path)) as server:
         yield server, deployment

@@ -6,7 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from liveblog import create_app
-from liveblog import db
+from tests.factories import shut
 from tests.factories import statements_of_this_thread
 
 
@@ -256,7 +256,7 @@ def test_a_deployment_theme_folder_overrides_templates(database_url, tmp_path, c
     )
     page = app.test_client().get("/hama/")
     assert b"OVERRIDDEN" in page.data and b"blog-standfirst" in page.data
-    db.database(app).engine.dispose()
+    shut(app)
 
 
 def test_assets_are_found_along_the_theme_chain_only(client):

@@ -25,6 +25,7 @@ from liveblog import publishing
 from liveblog.websub import HubNotifier
 from tests.factories import ApiClient
 from tests.factories import app_config
+from tests.factories import shut
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HAMA_FEEDS = feeds.feed_urls("https://news.example", "hama")
@@ -114,7 +115,7 @@ def app(database_url: str, tmp_path: Any, hub: Hub) -> Iterator[Flask]:
     app = make_app(database_url, tmp_path, hub.url)
     yield app
     notifier_of(app).close()
-    db.database(app).engine.dispose()
+    shut(app)
 
 
 def test_feeds_advertise_the_hub_and_themselves(api, client, hub):
@@ -207,7 +208,7 @@ def test_draft_blogs_and_other_apps_are_not_announced(
         with db.database(other).sessions() as other_session:
             ApiClient(other.test_client(), other_session).as_role("editor").post_entry()
     finally:
-        db.database(other).engine.dispose()
+        shut(other)
 
     api.post_entry()
     assert sorted(hub.wait_for(len(HAMA_FEEDS))) == sorted(HAMA_FEEDS)
