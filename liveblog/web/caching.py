@@ -50,10 +50,7 @@ def conditional(
 ) -> Response:
     """``build()``'s response, or a 304 when the client's validators match; CDN-cacheable."""
     last_modified = last_modified.replace(microsecond=0)
-    if request.if_none_match:
-        fresh = request.if_none_match.contains_weak(etag.strip('"'))
-    else:
-        fresh = request.if_modified_since is not None and request.if_modified_since >= last_modified
+    fresh = pagecache.client_is_current(request.environ, etag, last_modified)
     response = Response(status=304) if fresh else build()
     response.headers["ETag"] = etag
     response.last_modified = last_modified

@@ -65,7 +65,7 @@ class PageCache:
         key = f"{path}?{environ.get('QUERY_STRING', '')}"
         copy = self._copies.get(key)
         if copy is not None and self._is_current(copy):
-            if _client_has(environ, copy):
+            if client_is_current(environ, copy.etag, copy.last_modified):
                 start_response("304 NOT MODIFIED", copy.not_modified)
                 return []
             if copy.full is not None:
@@ -148,14 +148,15 @@ def _per_visitor(name: str, value: str) -> bool:
     return name == "set-cookie" or (name == "vary" and "cookie" in value.lower())
 
 
-def _client_has(environ: dict[str, Any], copy: _Copy) -> bool:
-    """Whether the request's validators match ``copy`` (If-None-Match wins, as in RFC 9110)."""
+def client_is_current(environ: dict[str, Any], etag: str, last_modified: datetime) -> bool:
+    """Whether the request's validators match a response with ``etag`` and ``last_modified``
+    (If-None-Match, compared weakly, wins over If-Modified-Since, as in RFC 9110)."""
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-    if if_none_match is not None:
+    if if_none_match:
         tags = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
-        return any(tag in (copy.etag, "*") for tag in tags)
+        return any(tag in (etag, "*") for tag in tags)
     if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
     if if_modified_since is None:
         return False
     since = parse_date(if_modified_since)
-    return since is not None and since >= copy.last_modified
+    return since is not None and since >= last_modified
