@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     live_state = live.init_app(app)
     handlers.register(app)
     if size := int(app.config["PAGE_CACHE_SIZE"]):
-        app.wsgi_app = PageCache(  # type: ignore[method-assign]
-            app.wsgi_app, live_state.notifier, live_state.source, size
-        )
+        page_cache = PageCache(app.wsgi_app, live_state.notifier, live_state.source, size)
+        app.wsgi_app = page_cache  # type: ignore[method-assign]
+        app.extensions["liveblog.page_cache"] = page_cache
     return app

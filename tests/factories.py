@@ -2,6 +2,7 @@
 
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +42,15 @@ def shut(app: Flask) -> None:
     """Stop the app's notifier source, then close its connections."""
     app.extensions["liveblog.live"].source.stop(timeout=5)
     db.database(app).engine.dispose()
+
+
+def wait_until_current(app: Flask) -> None:
+    """Wait for the notifier's source to catch up with the database after it starts."""
+    source = app.extensions["liveblog.live"].source
+    deadline = time.monotonic() + 5
+    while not source.is_current():
+        assert time.monotonic() < deadline, "the notifier's source never caught up"
+        time.sleep(0.01)
 
 
 @contextmanager

@@ -16,15 +16,7 @@ from tests.factories import ApiClient
 from tests.factories import app_config
 from tests.factories import shut
 from tests.factories import statements_of_this_thread
-
-
-def wait_until_current(app: Flask) -> None:
-    """Wait for the notifier's source to catch up with the database after it starts."""
-    source = app.extensions["liveblog.live"].source
-    deadline = time.monotonic() + 5
-    while not source.is_current():
-        assert time.monotonic() < deadline, "the notifier's source never caught up"
-        time.sleep(0.01)
+from tests.factories import wait_until_current
 
 
 def page_cache(app: Flask) -> PageCache:

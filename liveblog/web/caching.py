@@ -50,7 +50,12 @@ def conditional(
 ) -> Response:
     """``build()``'s response, or a 304 when the client's validators match; CDN-cacheable."""
     last_modified = last_modified.replace(microsecond=0)
-    fresh = pagecache.client_is_current(request.environ, etag, last_modified)
+    fresh = pagecache.client_is_current(
+        request.headers.get("If-None-Match"),
+        request.headers.get("If-Modified-Since"),
+        etag,
+        last_modified,
+    )
     response = Response(status=304) if fresh else build()
     response.headers["ETag"] = etag
     response.last_modified = last_modified

@@ -5,7 +5,9 @@ WSGI environ with the blog's id and seq, and this middleware keeps what Flask se
 status, headers and bytes, or just the validators of a 304) under the request's path and
 query. The next GET or HEAD of that path is answered here, with no routing, session or
 query, while this process's notifier still has the blog at that seq and its source is in
-touch with the database. Anything else goes through Flask, which refreshes the copy.
+touch with the database. Anything else goes through Flask, which refreshes the copy. In
+``liveblog serve`` the worker (``worker.py``) asks ``answer`` before gunicorn even parses
+the request.
 
 Commits of this process reach the notifier before their request returns; another
 process's commits reach it within the source's delay (LIVE_POLL_INTERVAL on SQLite, a
@@ -62,20 +64,30 @@ class PageCache:
         if method not in ("GET", "HEAD"):
             return self.app(environ, start_response)
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        key = f"{path}?{environ.get('QUERY_STRING', '')}"
-        copy = self._copies.get(key)
-        if copy is not None and self._is_current(copy):
-            if client_is_current(environ, copy.etag, copy.last_modified):
-                start_response("304 NOT MODIFIED", copy.not_modified)
-                return []
-            if copy.full is not None:
-                status, headers, body = copy.full
-                start_response(status, headers)
-                return [] if method == "HEAD" else [body]
-        return self._through_app(environ, start_response, key, method)
+        key = cache_key(path, environ.get("QUERY_STRING", ""))
+        answer = self.answer(
+            key, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
+        )
+        if answer is None:
+            return self._through_app(environ, start_response, key, method)
+        status, headers, body = answer
+        start_response(status, headers)
+        return [] if method == "HEAD" else [body]
 
     def __len__(self) -> int:
         return len(self._copies)
+
+    def answer(
+        self, key: str, if_none_match: str | None, if_modified_since: str | None
+    ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """The status, headers and body to send for a GET of ``key`` with these validators
+        (a HEAD sends no body), or None when the request must go through the app."""
+        copy = self._copies.get(key)
+        if copy is None or not self._is_current(copy):
+            return None
+        if client_is_current(if_none_match, if_modified_since, copy.etag, copy.last_modified):
+            return "304 NOT MODIFIED", copy.not_modified, b""
+        return copy.full
 
     def _is_current(self, copy: _Copy) -> bool:
         return self.notifier.latest(copy.blog_id) == copy.seq and self.source.is_current()
@@ -148,14 +160,19 @@ def _per_visitor(name: str, value: str) -> bool:
     return name == "set-cookie" or (name == "vary" and "cookie" in value.lower())
 
 
-def client_is_current(environ: dict[str, Any], etag: str, last_modified: datetime) -> bool:
-    """Whether the request's validators match a response with ``etag`` and ``last_modified``
+def cache_key(path: str, query: str) -> str:
+    """Where a copy of the response to ``path`` with ``query`` is kept."""
+    return f"{path}?{query}"
+
+
+def client_is_current(
+    if_none_match: str | None, if_modified_since: str | None, etag: str, last_modified: datetime
+) -> bool:
+    """Whether a request's validators match a response with ``etag`` and ``last_modified``
     (If-None-Match, compared weakly, wins over If-Modified-Since, as in RFC 9110)."""
-    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match:
         tags = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
         return any(tag in (etag, "*") for tag in tags)
-    if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
     if if_modified_since is None:
         return False
     since = parse_date(if_modified_since)
