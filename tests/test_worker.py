@@ -40,6 +40,7 @@ def head(*lines: str) -> bytes:
             "before=abc_12",
         ),
         (head("GET /hama/? HTTP/1.1", HOST_LINE), "GET", "/hama/?", "/hama/", ""),
+        (head("GET /hama/ HTTP/1.0", HOST_LINE), "GET", "/hama/", "/hama/", ""),
     ],
 )
 def test_a_plain_get_or_head_may_be_answered_from_the_cache(raw, method, target, path, query):
@@ -64,13 +65,19 @@ def test_fields_are_read_case_insensitively_without_surrounding_space():
     assert not parse_head(head("GET / HTTP/1.1", HOST_LINE, "Connection: keep-alive")).closes
 
 
+def test_http_1_0_needs_no_host_and_closes_unless_asked_to_keep_alive():
+    request = parse_head(head("GET / HTTP/1.0"))
+    assert request is not None and request.version == "1.0" and request.closes
+    assert not parse_head(head("GET / HTTP/1.0", "Connection: Keep-Alive")).closes
+
+
 @pytest.mark.parametrize(
     "raw",
     [
         head("POST /hama/ HTTP/1.1", HOST_LINE),
         head("OPTIONS * HTTP/1.1", HOST_LINE),
         head("get /hama/ HTTP/1.1", HOST_LINE),
-        head("GET /hama/ HTTP/1.0", HOST_LINE),
+        head("GET /hama/ HTTP/1.2", HOST_LINE),
         head("GET /hama/ HTTP/2.0", HOST_LINE),
         head("GET http://news.example/hama/ HTTP/1.1", HOST_LINE),
         head("GET /h%61ma/ HTTP/1.1", HOST_LINE),
@@ -239,6 +246,24 @@ def test_connection_close_ends_the_connection_after_the_answer(app, worker, stor
     answered = responses(exchange(worker, get("/hama/", "Connection: close") + get("/hama/")))
     assert len(answered) == 1
     assert answered[0][1]["connection"] == "close"
+
+
+def test_http_1_0_readers_are_answered_in_their_version(app, worker, story):
+    _, page = primed(app, worker, "/hama/")
+    one_off = head("GET /hama/ HTTP/1.0") + b"\r\n\r\n"
+    kept = head("GET /hama/ HTTP/1.0", "Connection: keep-alive") + b"\r\n\r\n"
+
+    closed = exchange(worker, one_off + one_off)
+    assert closed.startswith(b"HTTP/1.0 200 OK\r\n")
+    assert [(headers["connection"], body) for _, headers, body in responses(closed)] == [
+        ("close", page)
+    ]
+    both = responses(exchange(worker, kept + one_off))
+    assert [(headers["connection"], body) for _, headers, body in both] == [
+        ("keep-alive", page),
+        ("close", page),
+    ]
+    assert worker.parsed == ["/hama/"]
 
 
 def test_a_request_with_a_body_goes_to_gunicorn_whole(app, worker, story):

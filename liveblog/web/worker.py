@@ -3,7 +3,7 @@ before gunicorn parses the request.
 
 Through gunicorn, a page-cache hit spends most of its time in gunicorn's request parser,
 WSGI environ and response writer, not in the cache. This worker reads each request head
-on a connection itself: a plain HTTP/1.1 GET or HEAD that the page cache can answer is
+on a connection itself: a plain HTTP/1.x GET or HEAD that the page cache can answer is
 answered in one write. The first request it cannot answer (any other method, a body, an
 upgrade, a percent-encoded path, a miss, anything unusual) goes to gunicorn with the bytes
 already read, and gunicorn serves the rest of that connection as it always would, so
@@ -28,7 +28,7 @@ from .pagecache import PageCache
 from .pagecache import cache_key
 
 REQUEST_LINE = re.compile(
-    rb"(GET|HEAD) (/[^\x00-\x20\x7f-\xff%#?]*)(?:\?([^\x00-\x20\x7f-\xff#]*))? HTTP/1\.1"
+    rb"(GET|HEAD) (/[^\x00-\x20\x7f-\xff%#?]*)(?:\?([^\x00-\x20\x7f-\xff#]*))? HTTP/(1\.[01])"
 )
 FIELD_NAME = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
@@ -41,6 +41,7 @@ MAX_HEAD = 8192
 
 class CacheableRequest(NamedTuple):
     method: str
+    version: str
     target: str
     path: str
     query: str
@@ -51,14 +52,16 @@ class CacheableRequest(NamedTuple):
 
     @property
     def closes(self) -> bool:
-        tokens = (self.field("connection") or "").lower().split(",")
-        return "close" in (token.strip() for token in tokens)
+        """Whether the connection ends after the answer: HTTP/1.1 keeps it unless asked to
+        close, HTTP/1.0 closes it unless asked to keep it."""
+        tokens = {token.strip() for token in (self.field("connection") or "").lower().split(",")}
+        return "keep-alive" not in tokens if self.version == "1.0" else "close" in tokens
 
 
 def parse_head(head: bytes) -> CacheableRequest | None:
     """The request in ``head`` (everything before the blank line), if the page cache may
-    answer it: HTTP/1.1 GET or HEAD of an origin-form target without percent-escapes,
-    well-formed fields, a Host, no body. None means gunicorn must read it."""
+    answer it: HTTP/1.x GET or HEAD of an origin-form target without percent-escapes,
+    well-formed fields, a Host (HTTP/1.1), no body. None means gunicorn must read it."""
     request_line, *lines = head.split(b"\r\n")
     matched = REQUEST_LINE.fullmatch(request_line)
     if matched is None:
@@ -72,11 +75,15 @@ def parse_head(head: bytes) -> CacheableRequest | None:
     names = [name for name, _value in fields]
     if any(name in HANDED_ON_FIELDS for name in names):
         return None
-    if names.count("host") != 1 or any(names.count(name) > 1 for name in READ_FIELDS):
+    method, path, query, version = (
+        part.decode("ascii") if part else "" for part in matched.groups()
+    )
+    if any(names.count(name) > 1 for name in READ_FIELDS):
         return None
-    method, path, query = (part.decode("ascii") if part else "" for part in matched.groups())
+    if version == "1.1" and "host" not in names:
+        return None
     target = f"{path}?{query}" if matched.group(3) is not None else path
-    return CacheableRequest(method, target, path, query, fields)
+    return CacheableRequest(method, version, target, path, query, fields)
 
 
 class _Replayed:
@@ -145,7 +152,7 @@ class PageCacheWorker(GeventWorker):  # type: ignore[misc]
             if request.method == "HEAD":
                 body = b""
             lines = [
-                f"HTTP/1.1 {status}",
+                f"HTTP/{request.version} {status}",
                 f"Server: {SERVER}",
                 f"Date: {util.http_date()}",
                 f"Connection: {'close' if closes else 'keep-alive'}",
@@ -176,7 +183,7 @@ class PageCacheWorker(GeventWorker):  # type: ignore[misc]
             "RAW_URI": request.target,
             "PATH_INFO": request.path,
             "QUERY_STRING": request.query,
-            "SERVER_PROTOCOL": "HTTP/1.1",
+            "SERVER_PROTOCOL": f"HTTP/{request.version}",
             **{f"HTTP_{name.upper().replace('-', '_')}": value for name, value in request.fields},
         }
         response = SimpleNamespace(status=status, sent=sent, headers=headers)
