@@ -175,6 +175,29 @@ def test_a_response_for_one_visitor_is_never_kept(app, header):
     assert len(cache) == 0
 
 
+def test_a_kept_response_is_framed_by_its_own_length(app):
+    def streamed(environ, start_response):
+        mark(environ, 1, 1, datetime(2017, 3, 24, tzinfo=UTC))
+        start_response("200 OK", [("ETag", '"streamed"'), ("Content-Type", "text/plain")])
+        return iter([b"UPDATE 0745 GMT: ", b"shelling resumed."])
+
+    live = app.extensions["liveblog.live"]
+    cache = PageCache(streamed, live.notifier, live.source, 8)
+    Client(cache).get("/hama/")
+    wait_until_current(app)
+    status, headers, body = cache.answer("/hama/?", None, None)
+    assert body == b"UPDATE 0745 GMT: shelling resumed."
+    assert ("Content-Length", str(len(body))) in headers
+
+
+def test_a_path_split_inside_a_segment_is_never_kept(app, client, story):
+    """A proxy's SCRIPT_NAME of /x on /xhama/ leaves PATH_INFO hama/, which routes to the
+    blog hama: that page must not be kept as the answer for /xhama/."""
+    split = client.get("/xhama/", environ_overrides={"SCRIPT_NAME": "/x", "PATH_INFO": "hama/"})
+    assert split.status_code == 200
+    assert len(page_cache(app)) == 0
+
+
 def test_the_cache_holds_at_most_its_size(database_url, tmp_path, api, story):
     small = create_app(app_config(database_url, tmp_path, PAGE_CACHE_SIZE=2))
     try:

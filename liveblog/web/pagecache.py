@@ -61,9 +61,12 @@ class PageCache:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
-        if method not in ("GET", "HEAD"):
+        path_info = environ.get("PATH_INFO", "")
+        # A PATH_INFO without its slash means the path was split inside a segment (a
+        # SCRIPT_NAME sent by a proxy): the response would be kept under a path it is not.
+        if method not in ("GET", "HEAD") or not path_info.startswith("/"):
             return self.app(environ, start_response)
-        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        path = environ.get("SCRIPT_NAME", "") + path_info
         key = cache_key(path, environ.get("QUERY_STRING", ""))
         answer = self.answer(
             key, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
@@ -116,7 +119,9 @@ class PageCache:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-            self._store(key, marked, headers, (status, headers, body))
+            framed = [(name, value) for name, value in headers if name.lower() != "content-length"]
+            framed.append(("Content-Length", str(len(body))))
+            self._store(key, marked, headers, (status, framed, body))
             return [body]
         else:
             with self._lock:
