@@ -2,6 +2,7 @@
 everything else handed to gunicorn with the bytes already read."""
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -13,9 +14,11 @@ from flask import Flask
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
+from liveblog.web.worker import Limits
 from liveblog.web.worker import PageCacheWorker
 from liveblog.web.worker import parse_head
 from tests.factories import wait_until_current
+from tests.servers import Deployment
 from tests.servers import Server
 from tests.servers import prepare
 from tests.servers import running
@@ -69,6 +72,15 @@ def test_http_1_0_needs_no_host_and_closes_unless_asked_to_keep_alive():
     request = parse_head(head("GET / HTTP/1.0"))
     assert request is not None and request.version == "1.0" and request.closes
     assert not parse_head(head("GET / HTTP/1.0", "Connection: Keep-Alive")).closes
+    assert parse_head(head("GET / HTTP/1.0", "Connection: keep-alive, close")).closes
+
+
+def test_heads_beyond_gunicorns_limits_are_left_to_gunicorn():
+    limits = Limits(line=30, fields=3, field_size=20)
+    assert parse_head(head("GET /hama/ HTTP/1.1", HOST_LINE, "A: 1", "B: 2"), limits)
+    assert parse_head(head(f"GET /{'a' * 30} HTTP/1.1", HOST_LINE), limits) is None
+    assert parse_head(head("GET / HTTP/1.1", HOST_LINE, "A: 1", "B: 2", "C: 3"), limits) is None
+    assert parse_head(head("GET / HTTP/1.1", HOST_LINE, f"A: {'1' * 20}"), limits) is None
 
 
 @pytest.mark.parametrize(
@@ -248,6 +260,38 @@ def test_connection_close_ends_the_connection_after_the_answer(app, worker, stor
     assert answered[0][1]["connection"] == "close"
 
 
+def test_a_head_pipelined_before_a_get_is_framed_apart_from_it(app, worker, story):
+    headers, page = primed(app, worker, "/hama/")
+    raw = exchange(
+        worker,
+        get("/hama/", method="HEAD")
+        + get("/hama/", f"If-None-Match: {headers['etag']}", method="HEAD")
+        + get("/hama/"),
+    )
+    first, rest = raw.split(b"\r\n\r\n", 1)
+    assert first.startswith(b"HTTP/1.1 200 OK\r\n")
+    ((not_modified, _, _), (status, _, body)) = responses(rest)
+    assert (not_modified, status, body) == (304, 200, page)
+
+
+def test_the_answer_that_reaches_max_requests_closes_the_connection(app, story):
+    worker = make_worker(app, max_requests=3)
+    try:
+        primed(app, worker, "/hama/")
+        answered = responses(exchange(worker, get("/hama/") * 3))
+    finally:
+        retire(worker)
+    assert [headers["connection"] for _, headers, _ in answered] == ["keep-alive", "close"]
+    assert not worker.alive
+
+
+def test_a_stopping_worker_closes_each_connection_after_its_answer(app, worker, story):
+    primed(app, worker, "/hama/")
+    worker.alive = False
+    answered = responses(exchange(worker, get("/hama/") * 2))
+    assert [headers["connection"] for _, headers, _ in answered] == ["close"]
+
+
 def test_http_1_0_readers_are_answered_in_their_version(app, worker, story):
     _, page = primed(app, worker, "/hama/")
     one_off = head("GET /hama/ HTTP/1.0") + b"\r\n\r\n"
@@ -309,31 +353,44 @@ def test_answers_are_in_the_access_log(app, story, tmp_path):
 # The production server
 
 
-def test_a_reader_on_one_connection_sees_each_new_entry(tmp_path, sqlite_template):
-    """Through `liveblog serve`: a keep-alive reader is answered from the cache, and the
-    next request after a change, in any worker, shows it."""
-    url = f"sqlite:///{tmp_path / 'liveblog.sqlite'}"
-    with open(sqlite_template, "rb") as template:
-        (tmp_path / "liveblog.sqlite").write_bytes(template.read())
-    deployment = prepare(url)
-    with running(Server(url, tmp_path)) as server:
-        reader = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-        try:
-            for number in range(3):
-                server.api(
-                    deployment.editor_token,
-                    "POST",
-                    f"/api/v1/blogs/{deployment.slug}/entries",
-                    {"body": f"Shelling reported, report {number}."},
-                )
-                deadline = time.monotonic() + 5
-                reader.sendall(get(f"/{deployment.slug}/"))
-                while f"report {number}.".encode() not in read_response(reader):
-                    assert time.monotonic() < deadline, f"report {number} never appeared"
-                    time.sleep(0.02)
-                    reader.sendall(get(f"/{deployment.slug}/"))
-        finally:
-            reader.close()
+@pytest.fixture
+def served(tmp_path, sqlite_template) -> Iterator[tuple[Server, Deployment]]:
+    """`liveblog serve` on a SQLite database with a live blog."""
+    path = tmp_path / "liveblog.sqlite"
+    shutil.copy(sqlite_template, path)
+    deployment = prepare(f"sqlite:///{path}")
+    with running(Server(deployment.url, tmp_path)) as server:
+        yield server, deployment
+
+
+def test_a_silent_or_slow_client_is_let_go_after_the_keep_alive_time(served):
+    server, deployment = served
+    for sent in (b"", get(f"/{deployment.slug}/")[:20]):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=15) as idle:
+            idle.sendall(sent)
+            assert idle.recv(65536) == b"", "the server closes the connection"
+
+
+def test_a_reader_on_one_connection_sees_each_new_entry(served):
+    """A keep-alive reader is answered from the cache, and the next request after a change,
+    in any worker, shows it."""
+    server, deployment = served
+    page = get(f"/{deployment.slug}/")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as reader:
+        for number in range(3):
+            report = f"Shelling reported, report {number}."
+            server.api(
+                deployment.editor_token,
+                "POST",
+                f"/api/v1/blogs/{deployment.slug}/entries",
+                {"body": report},
+            )
+            deadline = time.monotonic() + 5
+            reader.sendall(page)
+            while report.encode() not in read_response(reader):
+                assert time.monotonic() < deadline, f"{report!r} never appeared"
+                time.sleep(0.02)
+                reader.sendall(page)
 
 
 def read_response(sock: socket.socket) -> bytes:

@@ -12,7 +12,6 @@ streams, the editor and every error page are gunicorn's and Flask's as before.
 
 import errno
 import re
-import ssl
 import time
 from datetime import timedelta
 from types import SimpleNamespace
@@ -22,6 +21,7 @@ from typing import NamedTuple
 import gevent
 from gunicorn import SERVER
 from gunicorn import util
+from gunicorn.http2 import negotiation
 from gunicorn.workers.ggevent import GeventWorker
 
 from .pagecache import PageCache
@@ -37,6 +37,26 @@ HANDED_ON_FIELDS = frozenset({"content-length", "transfer-encoding", "upgrade", 
 # Fields the fast path reads, each of which must then appear at most once.
 READ_FIELDS = ("host", "connection", "if-none-match", "if-modified-since")
 MAX_HEAD = 8192
+
+
+class Limits(NamedTuple):
+    """gunicorn's request limits (``--limit-request-*``): a head beyond them goes to gunicorn,
+    which answers 400 or 431."""
+
+    line: int = 4094
+    fields: int = 100
+    field_size: int = 8190
+
+    @classmethod
+    def of(cls, cfg: Any) -> "Limits":
+        return cls(
+            cfg.limit_request_line if cfg.limit_request_line > 0 else MAX_HEAD,
+            cfg.limit_request_fields if cfg.limit_request_fields > 0 else MAX_HEAD,
+            cfg.limit_request_field_size if cfg.limit_request_field_size > 0 else MAX_HEAD,
+        )
+
+
+DEFAULT_LIMITS = Limits()
 
 
 class CacheableRequest(NamedTuple):
@@ -55,19 +75,22 @@ class CacheableRequest(NamedTuple):
         """Whether the connection ends after the answer: HTTP/1.1 keeps it unless asked to
         close, HTTP/1.0 closes it unless asked to keep it."""
         tokens = {token.strip() for token in (self.field("connection") or "").lower().split(",")}
-        return "keep-alive" not in tokens if self.version == "1.0" else "close" in tokens
+        return "close" in tokens or (self.version == "1.0" and "keep-alive" not in tokens)
 
 
-def parse_head(head: bytes) -> CacheableRequest | None:
+def parse_head(head: bytes, limits: Limits = DEFAULT_LIMITS) -> CacheableRequest | None:
     """The request in ``head`` (everything before the blank line), if the page cache may
     answer it: HTTP/1.x GET or HEAD of an origin-form target without percent-escapes,
-    well-formed fields, a Host (HTTP/1.1), no body. None means gunicorn must read it."""
+    well-formed fields within ``limits``, a Host (HTTP/1.1), no body. None means gunicorn
+    must read it."""
     request_line, *lines = head.split(b"\r\n")
     matched = REQUEST_LINE.fullmatch(request_line)
-    if matched is None:
+    if matched is None or len(request_line) > limits.line or len(lines) > limits.fields:
         return None
     fields = []
     for line in lines:
+        if len(line) > limits.field_size:
+            return None
         name, colon, value = line.partition(b":")
         if not colon or not FIELD_NAME.fullmatch(name) or not FIELD_VALUE.fullmatch(value):
             return None
@@ -87,14 +110,15 @@ def parse_head(head: bytes) -> CacheableRequest | None:
 
 
 class _Replayed:
-    """A client socket whose first reads return bytes already taken from it."""
+    """A client socket whose first reads return bytes already taken from it (gunicorn's
+    HTTP/1 parser reads with plain ``recv``)."""
 
     def __init__(self, sock: Any, pending: bytes) -> None:
         self._sock, self._pending = sock, pending
 
-    def recv(self, size: int, *flags: int) -> bytes:
+    def recv(self, size: int) -> bytes:
         if not self._pending:
-            return self._sock.recv(size, *flags)
+            return self._sock.recv(size)
         data, self._pending = self._pending[:size], self._pending[size:]
         return data
 
@@ -105,7 +129,7 @@ class _Replayed:
 class PageCacheWorker(GeventWorker):  # type: ignore[misc]
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         page_cache = getattr(self.wsgi, "extensions", {}).get("liveblog.page_cache")
-        if page_cache is None or not self.cfg.keepalive or isinstance(client, ssl.SSLSocket):
+        if page_cache is None or not self._may_answer_first(addr):
             super().handle(listener, client, addr)
             return
         client.setblocking(1)
@@ -115,14 +139,29 @@ class PageCacheWorker(GeventWorker):  # type: ignore[misc]
             if error.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
                 self.log.exception("Socket error answering from the page cache.")
             unanswered = None
+        except Exception as error:
+            self.handle_error(None, client, addr, error)
+            unanswered = None
         if unanswered is None:
             util.close(client)
         else:
             super().handle(listener, _Replayed(client, unanswered), addr)
 
+    def _may_answer_first(self, addr: Any) -> bool:
+        """Whether the connection's first bytes are plain HTTP/1.x requests: not with TLS,
+        a PROXY protocol line or HTTP/2 without upgrade, nor when gunicorn would close after
+        one request anyway."""
+        return (
+            bool(self.cfg.keepalive)
+            and not self.cfg.is_ssl
+            and self.cfg.proxy_protocol == "off"
+            and not negotiation.prior_knowledge_allowed(self.cfg, addr)
+        )
+
     def answer_from_cache(self, client: Any, addr: Any, page_cache: PageCache) -> bytes | None:
         """Answer the connection's requests from ``page_cache`` while it can. Returns the
         bytes read but not answered, for gunicorn, or None when the connection is done."""
+        limits = Limits.of(self.cfg)
         buffered = b""
         while True:
             end = buffered.find(b"\r\n\r\n")
@@ -136,7 +175,7 @@ class PageCacheWorker(GeventWorker):  # type: ignore[misc]
             if end < 0:
                 return buffered if len(buffered) > MAX_HEAD else None
             started = time.monotonic()
-            request = parse_head(buffered[:end])
+            request = parse_head(buffered[:end], limits)
             answer = None
             if request is not None:
                 answer = page_cache.answer(
@@ -147,6 +186,10 @@ class PageCacheWorker(GeventWorker):  # type: ignore[misc]
             if request is None or answer is None:
                 return buffered
             buffered = buffered[end + 4 :]
+            self.nr += 1
+            if self.nr >= self.max_requests and self.alive:
+                self.log.info("Autorestarting worker after current request.")
+                self.alive = False
             closes = request.closes or not self.alive
             status, headers, body = answer
             if request.method == "HEAD":
@@ -160,10 +203,6 @@ class PageCacheWorker(GeventWorker):  # type: ignore[misc]
             ]
             client.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
             self._log_access(request, addr, status, headers, len(body), started)
-            self.nr += 1
-            if self.nr >= self.max_requests and self.alive:
-                self.log.info("Autorestarting worker after current request.")
-                self.alive = False
             if closes:
                 return None
 
