@@ -7,7 +7,9 @@ on a connection itself: a plain HTTP/1.x GET or HEAD that the page cache can ans
 answered in one write. The first request it cannot answer (any other method, a body, an
 upgrade, a percent-encoded path, a miss, anything unusual) goes to gunicorn with the bytes
 already read, and gunicorn serves the rest of that connection as it always would, so
-streams, the editor and every error page are gunicorn's and Flask's as before.
+streams, the editor and every error page are gunicorn's and Flask's as before. Answers
+from the cache are access-logged like any other, but gunicorn's ``pre_request`` and
+``post_request`` hooks do not run for them.
 """
 
 import errno
