@@ -18,6 +18,7 @@ from .web import editor
 from .web import feeds as feed_views
 from .web import handlers
 from .web import live
+from .web import pagecache
 from .web import public
 from .web.converters import SlugConverter
 from .web.pagecache import PageCache
@@ -49,5 +50,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if size := int(app.config["PAGE_CACHE_SIZE"]):
         page_cache = PageCache(app.wsgi_app, live_state.notifier, live_state.source, size)
         app.wsgi_app = page_cache  # type: ignore[method-assign]
-        app.extensions["liveblog.page_cache"] = page_cache
+        app.extensions[pagecache.EXTENSION] = page_cache
     return app

@@ -18,6 +18,7 @@ from liveblog.web.worker import Limits
 from liveblog.web.worker import PageCacheWorker
 from liveblog.web.worker import parse_head
 from tests.factories import wait_until_current
+from tests.servers import HOST
 from tests.servers import Deployment
 from tests.servers import Server
 from tests.servers import prepare
@@ -157,7 +158,7 @@ def worker(app: Flask) -> Iterator[Recorded]:
 def exchange(worker: Recorded, raw: bytes) -> bytes:
     """Send ``raw`` on a fresh connection, close the sending side, and return every byte
     the worker writes back before it closes the connection."""
-    with socket.create_server(("127.0.0.1", 0)) as listener:
+    with socket.create_server((HOST, 0)) as listener:
         client = socket.create_connection(listener.getsockname(), timeout=10)
         served, addr = listener.accept()
         handler = threading.Thread(target=worker.handle, args=(listener, served, addr))
@@ -366,7 +367,7 @@ def served(tmp_path, sqlite_template) -> Iterator[tuple[Server, Deployment]]:
 def test_a_silent_or_slow_client_is_let_go_after_the_keep_alive_time(served):
     server, deployment = served
     for sent in (b"", get(f"/{deployment.slug}/")[:20]):
-        with socket.create_connection(("127.0.0.1", server.port), timeout=15) as idle:
+        with socket.create_connection((HOST, server.port), timeout=15) as idle:
             idle.sendall(sent)
             assert idle.recv(65536) == b"", "the server closes the connection"
 
@@ -376,7 +377,7 @@ def test_a_reader_on_one_connection_sees_each_new_entry(served):
     in any worker, shows it."""
     server, deployment = served
     page = get(f"/{deployment.slug}/")
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as reader:
+    with socket.create_connection((HOST, server.port), timeout=10) as reader:
         for number in range(3):
             report = f"Shelling reported, report {number}."
             server.api(

@@ -26,7 +26,8 @@ from werkzeug.http import parse_date
 from ..live import Notifier
 from ..live import PollingSource
 
-MARK = "liveblog.page_cache"
+EXTENSION = "liveblog.page_cache"  # where create_app registers the cache
+MARK = "liveblog.page_cache.mark"  # the environ key views mark their responses with
 
 # Headers a 304 repeats from the 200 it stands for (RFC 9110, section 15.4.5).
 NOT_MODIFIED_HEADERS = frozenset({"cache-control", "content-location", "etag", "expires", "vary"})

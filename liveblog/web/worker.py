@@ -26,6 +26,7 @@ from gunicorn import util
 from gunicorn.http2 import negotiation
 from gunicorn.workers.ggevent import GeventWorker
 
+from . import pagecache
 from .pagecache import PageCache
 from .pagecache import cache_key
 
@@ -130,7 +131,7 @@ class _Replayed:
 
 class PageCacheWorker(GeventWorker):  # type: ignore[misc]
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
-        page_cache = getattr(self.wsgi, "extensions", {}).get("liveblog.page_cache")
+        page_cache = getattr(self.wsgi, "extensions", {}).get(pagecache.EXTENSION)
         if page_cache is None or not self._may_answer_first(addr):
             super().handle(listener, client, addr)
             return
