@@ -11,7 +11,6 @@ import bisect
 import json
 import logging
 import math
-import os
 import select as selectmodule
 import threading
 import time
@@ -23,11 +22,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy import select
 
+from .background import BackgroundThread
 from .models import Blog
+from .store import PG_CHANNEL
 
 log = logging.getLogger(__name__)
 
-PG_CHANNEL = "liveblog_changes"
 REDIS_CHANNEL = "liveblog:changes"
 
 
@@ -78,56 +78,11 @@ class Notifier:
             return self._latest.get(blog_id, 0)
 
 
-class _Worker:
-    """A daemon thread started on demand, once per process (threads do not survive fork)."""
-
-    name = "liveblog-worker"
-
-    wake = 0.2  # seconds a source may take to notice that it is stopping (no query)
-
-    def __init__(self) -> None:
-        self._pid: int | None = None
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self.stopping = threading.Event()
-
-    def ensure_running(self) -> None:
-        if self._pid == os.getpid() or self.stopping.is_set():
-            return
-        with self._lock:
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
-                self._thread = threading.Thread(
-                    target=self._run_forever, name=self.name, daemon=True
-                )
-                self._thread.start()
-
-    def stop(self, timeout: float | None = None) -> None:
-        """Stop for good, waiting for the thread (so its connections are closed after it)."""
-        self.stopping.set()
-        thread = self._thread if self._pid == os.getpid() else None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    def _run_forever(self) -> None:
-        delay = 0.5
-        while not self.stopping.is_set():
-            try:
-                self.run()
-                delay = 0.5
-            except Exception:
-                log.exception("%s failed; restarting in %.1f s", self.name, delay)
-                self.stopping.wait(delay)
-                delay = min(delay * 2, 30)
-
-    def run(self) -> None:
-        raise NotImplementedError
-
-
-class PollingSource(_Worker):
+class PollingSource(BackgroundThread):
     """SQLite: one query for every blog's last_seq, a few times a second."""
 
     name = "liveblog-seq-poll"
+    tick = 0.2  # seconds a listening source may take to notice that it is stopping
 
     def __init__(self, notifier: Notifier, engine: Engine, interval: float) -> None:
         super().__init__()
@@ -142,11 +97,7 @@ class PollingSource(_Worker):
     def is_current(self) -> bool:
         """Whether the notifier knows every change that committed more than a moment ago:
         this process's source is running and has heard from the database lately."""
-        return (
-            self._pid == os.getpid()
-            and not self.stopping.is_set()
-            and time.monotonic() - self._in_touch_at < 2 * self.period + 0.5
-        )
+        return self.is_running() and time.monotonic() - self._in_touch_at < 2 * self.period + 0.5
 
     def poll(self, blog_id: int | None = None) -> None:
         """Read the latest seq of every blog (or of ``blog_id``) and pass it on."""
@@ -194,7 +145,7 @@ class PostgresSource(PollingSource):
     ) -> None:
         super().__init__(notifier, engine, interval)
         self.url = url
-        self.period = self.wake
+        self.period = self.tick
 
     def run(self) -> None:
         import psycopg
@@ -210,7 +161,7 @@ class PostgresSource(PollingSource):
                 # was chosen when psycopg was first imported, in the master before gevent
                 # patched anything, and would block every stream of the worker.
                 looked_at = time.monotonic()
-                readable, _, _ = selectmodule.select([pgconn.socket], [], [], self.wake)
+                readable, _, _ = selectmodule.select([pgconn.socket], [], [], self.tick)
                 self.touch(looked_at)
                 if readable:
                     pgconn.consume_input()
@@ -237,7 +188,7 @@ class RedisSource(PollingSource):
         self, notifier: Notifier, engine: Engine, url: str, interval: float = 10.0
     ) -> None:
         super().__init__(notifier, engine, interval)
-        self.period = self.wake
+        self.period = self.tick
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
@@ -265,7 +216,7 @@ class RedisSource(PollingSource):
             last_heard = time.monotonic()
             while not self.stopping.is_set():
                 looked_at = time.monotonic()
-                message = pubsub.get_message(timeout=self.wake)
+                message = pubsub.get_message(timeout=self.tick)
                 self.touch(looked_at)
                 if message and message["type"] == "message":
                     self.hear(message["data"].decode(errors="replace"))

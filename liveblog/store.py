@@ -17,7 +17,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .errors import LiveblogError
 from .errors import NotFound
-from .live import PG_CHANNEL
 from .models import ApiToken
 from .models import Blog
 from .models import Change
@@ -27,6 +26,8 @@ from .models import User
 from .models import utcnow
 from .signals import changes_committed
 
+# What PostgreSQL listeners hear after a commit that appended changes: "<blog id>:<seq>".
+PG_CHANNEL = "liveblog_changes"
 # Ids are 32-bit integers in the database; a larger one in a URL or cursor names nothing.
 MAX_ID = 2**31
 

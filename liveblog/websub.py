@@ -9,7 +9,6 @@ import heapq
 import http.client
 import itertools
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from urllib.request import urlopen
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from .background import BackgroundThread
 from .models import Blog
 from .models import Change
 
@@ -35,7 +35,7 @@ class HubError(Exception):
     """The hub did not accept a publish notification."""
 
 
-class HubNotifier:
+class HubNotifier(BackgroundThread):
     """Pings one hub from a daemon thread per process; ``publish`` only queues and returns.
 
     A topic already waiting for its first attempt is not queued twice, so a burst of
@@ -43,9 +43,12 @@ class HubNotifier:
     ``backoff``, then twice that, … seconds later, without holding up other topics.
     """
 
+    name = "liveblog-websub"
+
     def __init__(
         self, hub_url: str, *, timeout: float = 10.0, attempts: int = 4, backoff: float = 1.0
     ) -> None:
+        super().__init__()
         self.hub_url = hub_url
         self.timeout = timeout
         self.attempts = attempts
@@ -60,33 +63,28 @@ class HubNotifier:
         self._jobs: list[tuple[float, int, str, int]] = []  # (due, order, topic, attempt)
         self._queued: set[str] = set()  # topics waiting for their first attempt
         self._order = itertools.count()
-        self._pid: int | None = None
-        self._closed = False
 
     def publish(self, topics: Iterable[str]) -> None:
         """Queue a publish notification for each topic URL; returns at once."""
         with self._cond:
-            if self._closed:
+            if self.stopping.is_set():
                 return
             now = time.monotonic()
             for topic in topics:
                 if topic not in self._queued:
                     self._queued.add(topic)
                     heapq.heappush(self._jobs, (now, next(self._order), topic, 1))
-            if self._pid != os.getpid():  # threads do not survive a fork: one per process
-                self._pid = os.getpid()
-                threading.Thread(target=self._run, name="liveblog-websub", daemon=True).start()
             self._cond.notify_all()
+        self.ensure_running()
 
     def idle(self) -> bool:
         """Whether nothing is queued or waiting for a retry."""
         with self._cond:
             return not self._jobs
 
-    def close(self) -> None:
-        """Stop the thread; pings still queued are dropped."""
+    def wake(self) -> None:
+        """Drop the pings still queued, so that a stopping thread ends at once."""
         with self._cond:
-            self._closed = True
             self._jobs.clear()
             self._queued.clear()
             self._cond.notify_all()
@@ -110,7 +108,7 @@ class HubNotifier:
             error.close()
             raise HubError(f"the hub answered {error.code} {error.reason}") from None
 
-    def _run(self) -> None:
+    def run(self) -> None:
         while (job := self._next_job()) is not None:
             topic, attempt = job
             try:
@@ -125,9 +123,9 @@ class HubNotifier:
                     self.delivered += 1
 
     def _next_job(self) -> tuple[str, int] | None:
-        """The next due (topic, attempt), waiting for it; None once closed."""
+        """The next due (topic, attempt), waiting for it; None once stopping."""
         with self._cond:
-            while not self._closed:
+            while not self.stopping.is_set():
                 if not self._jobs:
                     self._cond.wait()
                     continue
@@ -144,7 +142,7 @@ class HubNotifier:
     def _failed(self, topic: str, attempt: int, error: BaseException) -> None:
         with self._cond:
             self.failures += 1
-            if attempt >= self.attempts or self._closed:
+            if attempt >= self.attempts or self.stopping.is_set():
                 self.abandoned += 1
                 log.error(
                     "WebSub hub %s did not take the ping for %s after %d attempts: %s",

@@ -114,7 +114,7 @@ def app(database_url: str, tmp_path: Any, hub: Hub) -> Iterator[Flask]:
     """The conftest app, with WEBSUB_HUB pointing at the test hub."""
     app = make_app(database_url, tmp_path, hub.url)
     yield app
-    notifier_of(app).close()
+    notifier_of(app).stop(timeout=5)
     shut(app)
 
 
@@ -226,4 +226,4 @@ def test_notifier_coalesces_a_burst_and_posts_each_topic(hub):
         time.sleep(0.1)
         assert len(hub.pings) == 2
     finally:
-        notifier.close()
+        notifier.stop(timeout=5)
