@@ -23,7 +23,6 @@ Choices every format shares:
 import json
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Hashable
 from collections.abc import Sequence
@@ -39,6 +38,7 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
 from .labels import format_label
+from .lru import LruCache
 from .models import Blog
 from .models import Entry
 
@@ -336,41 +336,25 @@ class FeedCache:
     """
 
     def __init__(self, max_documents: int = 512) -> None:
-        self.max_documents = max_documents
         self.builds = 0
         """How many documents were built (a miss); tests and metrics read it."""
-        self._lock = threading.Lock()
-        self._documents: OrderedDict[Hashable, tuple[int, bytes]] = OrderedDict()
-        self._building: dict[Hashable, threading.Lock] = {}
+        self._documents: LruCache[tuple[int, bytes]] = LruCache(max_documents)
+        # Builds of one key queue on one lock; a fixed set, so no lock outlives its document.
+        self._building = tuple(threading.Lock() for _ in range(64))
+        self._counting = threading.Lock()
 
     def get(self, key: Hashable, seq: int, build: Callable[[], bytes]) -> bytes:
         """The document ``key`` at ``seq``: cached, or ``build()`` once and kept."""
-        cached = self._lookup(key, seq)
-        if cached is not None:
-            return cached
-        with self._lock:
-            building = self._building.setdefault(key, threading.Lock())
-        with building:
-            cached = self._lookup(key, seq)
-            if cached is not None:
-                return cached
-            document = build()
-            with self._lock:
-                self.builds += 1
-                current = self._documents.get(key)
-                # A request that read an older seq must not replace a newer document.
-                if current is None or current[0] <= seq:
-                    self._documents[key] = (seq, document)
-                    self._documents.move_to_end(key)
-                while len(self._documents) > self.max_documents:
-                    dropped, _ = self._documents.popitem(last=False)
-                    self._building.pop(dropped, None)
-            return document
-
-    def _lookup(self, key: Hashable, seq: int) -> bytes | None:
-        with self._lock:
-            cached = self._documents.get(key)
-            if cached is None or cached[0] != seq:
-                return None
-            self._documents.move_to_end(key)
+        cached = self._documents.get(key)
+        if cached is not None and cached[0] == seq:
             return cached[1]
+        with self._building[hash(key) % len(self._building)]:
+            cached = self._documents.get(key)
+            if cached is not None and cached[0] == seq:
+                return cached[1]
+            document = build()
+            with self._counting:
+                self.builds += 1
+            # A request that read an older seq must not replace a newer document.
+            self._documents.put(key, (seq, document), replaces=lambda kept: kept[0] <= seq)
+            return document

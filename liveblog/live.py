@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy import select
 
 from .background import BackgroundThread
+from .lru import LruCache
 from .models import Blog
 from .store import PG_CHANNEL
 
@@ -232,28 +233,31 @@ class RedisSource(PollingSource):
         self.client.close()
 
 
-class EventLog:
-    """The recent events of each blog, loaded from the change log and rendered once.
+class RecentEvents:
+    """Each blog's recent events, loaded from the change log and rendered once per process.
 
     ``load(blog_id, since, limit)`` reads and renders up to ``limit`` changes after
     ``since``, oldest first; it is called by one stream at a time per blog, and every other
-    stream reads the result. For each blog the cache holds a run of the log without holes:
-    every change after ``after`` up to the newest event held, at most ``keep`` of them.
+    stream reads the result. For each blog it keeps a run of the log without holes: every
+    change after ``after`` up to the newest event held, at most ``keep`` of them, for the
+    ``blogs`` blogs read most recently.
     """
 
-    def __init__(self, load: Callable[[int, int, int], list[Event]], keep: int = 500) -> None:
+    def __init__(
+        self, load: Callable[[int, int, int], list[Event]], keep: int = 500, blogs: int = 256
+    ) -> None:
         self.load = load
         self.keep = keep
-        self._runs: dict[int, _Run] = {}
-        self._locks: dict[int, threading.Lock] = {}
-        self._guard = threading.Lock()
+        self._runs: LruCache[_Run] = LruCache(blogs)
+        # Loads of one blog queue on one lock; a fixed set, so no lock outlives its blog.
+        self._loading = tuple(threading.Lock() for _ in range(64))
 
     def since(self, blog_id: int, since: int, latest: int) -> list[Event] | None:
         """Every event after ``since``, in order, up to at least ``latest`` (as far as the
         log goes); None if ``since`` is more than ``keep`` changes behind ``latest``."""
         if latest - since > self.keep:
             return None
-        with self._lock_for(blog_id):
+        with self._loading[blog_id % len(self._loading)]:
             run = self._runs.get(blog_id)
             if run is None or since < run.after:
                 loaded = self.load(blog_id, since, self.keep + 1)
@@ -261,7 +265,8 @@ class EventLog:
                     return []
                 if run is not None and loaded[-1].seq >= run.after:
                     loaded += [event for event in run.events if event.seq > loaded[-1].seq]
-                run = self._runs[blog_id] = _Run(since, loaded)
+                run = _Run(since, loaded)
+                self._runs.put(blog_id, run)
             elif run.newest < latest:
                 run.events += self.load(blog_id, run.newest, self.keep + 1)
             found = run.events[bisect.bisect_right(run.events, since, key=_seq) :]
@@ -269,10 +274,6 @@ class EventLog:
                 run.after = run.events[-self.keep - 1].seq
                 del run.events[: -self.keep]
             return found
-
-    def _lock_for(self, blog_id: int) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(blog_id, threading.Lock())
 
 
 def _seq(event: Event) -> int:

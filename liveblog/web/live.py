@@ -15,10 +15,10 @@ from .. import db
 from .. import store
 from ..errors import LiveblogError
 from ..live import Event
-from ..live import EventLog
 from ..live import Notifier
 from ..live import PollingSource
 from ..live import PostgresSource
+from ..live import RecentEvents
 from ..live import RedisSource
 from ..models import Blog
 from ..models import Change
@@ -38,7 +38,7 @@ class Live:
 
     notifier: Notifier
     source: PollingSource
-    events: EventLog
+    events: RecentEvents
     heartbeat: float
     retry_ms: int = 3000
 
@@ -48,7 +48,7 @@ def live() -> Live:
 
 
 def init_app(app: Flask) -> Live:
-    """Give ``app`` a notifier fed by the best source configured, and an event log."""
+    """Give ``app`` a notifier fed by the best source configured, and its recent events."""
     notifier = Notifier()
     engine = db.database(app).engine
     source: PollingSource
@@ -59,7 +59,7 @@ def init_app(app: Flask) -> Live:
         source = PostgresSource(notifier, engine, libpq_url)
     else:
         source = PollingSource(notifier, engine, float(app.config["LIVE_POLL_INTERVAL"]))
-    events = EventLog(
+    events = RecentEvents(
         lambda blog_id, since, limit: _load_events(app, blog_id, since, limit),
         int(app.config["LIVE_REPLAY_LIMIT"]),
     )

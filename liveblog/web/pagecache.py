@@ -14,7 +14,6 @@ process's commits reach it within the source's delay (LIVE_POLL_INTERVAL on SQLi
 NOTIFY or a Redis message otherwise), far inside the CDN's own ``s-maxage``.
 """
 
-import threading
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from werkzeug.http import parse_date
 
 from ..live import Notifier
 from ..live import PollingSource
+from ..lru import LruCache
 
 EXTENSION = "liveblog.page_cache"  # where create_app registers the cache
 MARK = "liveblog.page_cache.mark"  # the environ key views mark their responses with
@@ -56,9 +56,8 @@ class PageCache:
     """WSGI middleware holding up to ``size`` reader responses, one per path and query."""
 
     def __init__(self, app: WSGIApp, notifier: Notifier, source: PollingSource, size: int) -> None:
-        self.app, self.notifier, self.source, self.size = app, notifier, source, size
-        self._copies: dict[str, _Copy] = {}
-        self._lock = threading.Lock()
+        self.app, self.notifier, self.source = app, notifier, source
+        self._copies: LruCache[_Copy] = LruCache(size)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -125,8 +124,7 @@ class PageCache:
             self._store(key, marked, headers, (status, framed, body))
             return [body]
         else:
-            with self._lock:
-                self._copies.pop(key, None)
+            self._copies.pop(key)
         return result
 
     def _store(
@@ -153,11 +151,7 @@ class PageCache:
             [(name, value) for name, value in headers if name.lower() in NOT_MODIFIED_HEADERS],
             full,
         )
-        with self._lock:
-            self._copies.pop(key, None)
-            self._copies[key] = copy
-            while len(self._copies) > self.size:
-                del self._copies[next(iter(self._copies))]
+        self._copies.put(key, copy)
 
 
 def _per_visitor(name: str, value: str) -> bool:
