@@ -5,7 +5,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from . import providers
+from .embeds import providers
 from .errors import FieldError
 from .validation import Fields
 from .validation import compact

@@ -24,7 +24,7 @@ from . import publishing
 from . import store
 from .errors import LiveblogError
 from .models import ROLES
-from .web.representations import themes
+from .web.templating import themes
 
 
 def _create_app() -> Flask:

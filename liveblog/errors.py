@@ -73,13 +73,27 @@ class UnsupportedMediaType(LiveblogError):
     status, title = 415, "Unsupported media type"
 
 
-class Unprocessable(LiveblogError):
-    status, title = 422, "Cannot be used"
+class EmbedError(LiveblogError):
+    """A post or video look-up that failed; the detail says what the editor can do."""
 
-
-class BadGateway(LiveblogError):
     status, title = 502, "The provider failed"
 
 
-class GatewayTimeout(LiveblogError):
+class EmbedRefused(EmbedError):
+    """A link that is not looked up: not public, not offering oEmbed, or needing a token."""
+
+    status, title = 422, "Cannot be used"
+
+
+class EmbedTimeout(EmbedError):
     status, title = 504, "The provider did not answer"
+
+
+class UploadError(LiveblogError):
+    """An image that cannot be used (damaged, too many pixels); the detail says why."""
+
+    status, title = 422, "Cannot be used"
+
+
+class UnsupportedUpload(UploadError):
+    status, title = 415, "Unsupported media type"

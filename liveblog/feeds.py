@@ -37,7 +37,7 @@ from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from .labels import format_label
+from .labels import entry_label
 from .lru import LruCache
 from .models import Blog
 from .models import Entry
@@ -118,12 +118,7 @@ def feed_title(blog: Blog, variant: str = "all") -> str:
 
 def entry_title(blog: Blog, entry: Entry) -> str:
     """``Assault on Qomhana — Hama``, or ``UPDATE 0745 GMT — Hama`` without a headline."""
-    if entry.headline:
-        lead = entry.headline
-    elif entry.published_at is not None:
-        lead = format_label(entry.published_at, blog.timezone, blog.label_format)
-    else:
-        lead = f"Update {entry.id}"
+    lead = entry.headline or entry_label(blog, entry) or f"Update {entry.id}"
     return f"{lead}{TITLE_SEPARATOR}{blog.title}"
 
 

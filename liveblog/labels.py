@@ -6,6 +6,9 @@ from functools import cache
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
+from .models import Blog
+from .models import Entry
+
 DEFAULT_FORMAT = "UPDATE %H%M %Z"
 DIRECTIVES = "HMIpdmyYbBaAeZ%"
 _DIRECTIVE = re.compile(r"%(.?)")
@@ -50,3 +53,10 @@ def format_label(moment: datetime, timezone: str, label_format: str = DEFAULT_FO
         return local.strftime(f"%{directive}")
 
     return _DIRECTIVE.sub(expand, label_format)
+
+
+def entry_label(blog: Blog, entry: Entry) -> str | None:
+    """The label an entry shows (``UPDATE 0745 GMT``); None until it has a publication time."""
+    if entry.published_at is None:
+        return None
+    return format_label(entry.published_at, blog.timezone, blog.label_format)

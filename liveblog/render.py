@@ -10,7 +10,7 @@ from markdown import Markdown
 from markdown.extensions.tables import TableExtension
 from markupsafe import Markup
 
-from . import providers
+from .embeds import providers
 from .mdext import DemoteH1Extension
 from .mdext import EscapeHtmlExtension
 

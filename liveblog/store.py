@@ -28,6 +28,8 @@ from .signals import changes_committed
 
 # What PostgreSQL listeners hear after a commit that appended changes: "<blog id>:<seq>".
 PG_CHANNEL = "liveblog_changes"
+# Blogs readers see; a draft blog is the desk's alone.
+READER_STATUSES = ("live", "ended")
 # Ids are 32-bit integers in the database; a larger one in a URL or cursor names nothing.
 MAX_ID = 2**31
 
@@ -63,6 +65,14 @@ def get_blog(session: Session, slug: str, *, lock: bool = False) -> Blog:
         query = query.with_for_update()
     blog = session.scalars(query).one_or_none()
     if blog is None:
+        raise NotFound(f"There is no live blog {slug!r}.")
+    return blog
+
+
+def reader_blog(session: Session, slug: str) -> Blog:
+    """The blog ``slug`` if readers may see it: draft blogs do not exist for them."""
+    blog = get_blog(session, slug)
+    if blog.status not in READER_STATUSES:
         raise NotFound(f"There is no live blog {slug!r}.")
     return blog
 

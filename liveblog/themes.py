@@ -14,7 +14,7 @@ from jinja2 import FileSystemLoader
 from jinja2 import PrefixLoader
 from jinja2 import select_autoescape
 
-from .uploads import srcset
+from .embeds.images import srcset
 
 THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 DEFAULT_THEME = "default"

@@ -6,7 +6,6 @@ retries with growing delays. Nothing here runs on, blocks or fails the editor's 
 """
 
 import heapq
-import http.client
 import itertools
 import logging
 import threading
@@ -14,25 +13,21 @@ import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
-from urllib.error import HTTPError
-from urllib.parse import urlencode
-from urllib.request import Request
-from urllib.request import urlopen
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from .background import BackgroundThread
+from .embeds.fetch import Fetcher
+from .embeds.fetch import FetchError
 from .models import Blog
 from .models import Change
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "Liveblog WebSub publisher"
-
-
-class HubError(Exception):
-    """The hub did not accept a publish notification."""
+# Hubs answer a ping with a status and perhaps a line of text: nothing larger is read.
+MAX_ANSWER_BYTES = 65_536
 
 
 class HubNotifier(BackgroundThread):
@@ -50,7 +45,8 @@ class HubNotifier(BackgroundThread):
     ) -> None:
         super().__init__()
         self.hub_url = hub_url
-        self.timeout = timeout
+        # The hub is the operator's own setting, not an editor's link: it may be private.
+        self.fetcher = Fetcher(timeout, MAX_ANSWER_BYTES, allow_private=True, user_agent=USER_AGENT)
         self.attempts = attempts
         self.backoff = backoff
         self.delivered = 0
@@ -90,30 +86,15 @@ class HubNotifier(BackgroundThread):
             self._cond.notify_all()
 
     def send(self, topic: str) -> None:
-        """POST one publish notification; raises HubError or OSError if it was not accepted."""
-        body = urlencode({"hub.mode": "publish", "hub.url": topic}).encode()
-        request = Request(
-            self.hub_url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "User-Agent": USER_AGENT,
-            },
-        )
-        try:
-            with urlopen(request, timeout=self.timeout) as response:
-                response.read()
-        except HTTPError as error:
-            error.close()
-            raise HubError(f"the hub answered {error.code} {error.reason}") from None
+        """POST one publish notification; raises FetchError if it was not accepted."""
+        self.fetcher.post_form(self.hub_url, {"hub.mode": "publish", "hub.url": topic})
 
     def run(self) -> None:
         while (job := self._next_job()) is not None:
             topic, attempt = job
             try:
                 self.send(topic)
-            except (HubError, OSError, http.client.HTTPException, ValueError) as error:
+            except FetchError as error:
                 self._failed(topic, attempt, error)
             except Exception as error:  # the thread must outlive any surprise
                 log.exception("WebSub ping for %s failed unexpectedly", topic)

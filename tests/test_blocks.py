@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from liveblog import providers
 from liveblog.blocks import MAX_GEOJSON_BYTES
 from liveblog.blocks import blocks_from_markdown
+from liveblog.embeds import providers
 from liveblog.errors import ValidationError
 from liveblog.publishing import read_entry
 

@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from liveblog.oembed import Cache
-from liveblog.oembed import EmbedError
-from liveblog.oembed import Fetcher
-from liveblog.oembed import Resolver
-from liveblog.oembed import discover
-from liveblog.oembed import snapshot
-from liveblog.uploads import save_image
+from liveblog.embeds.fetch import Fetcher
+from liveblog.embeds.resolver import Resolver
+from liveblog.embeds.resolver import save_poster
+from liveblog.embeds.snapshot import discover
+from liveblog.embeds.snapshot import snapshot
+from liveblog.errors import EmbedError
+from liveblog.lru import LruCache
 from tests.fakes import fake_server
 from tests.fakes import image_bytes
 
@@ -166,7 +166,11 @@ def test_a_video_gets_its_title_and_its_thumbnail_stored_here_as_the_poster(prov
     answer(
         provider, "youtube", {"type": "video", "title": "Drone footage", "thumbnail_url": thumbnail}
     )
-    block = make_resolver(provider).resolve(VIDEO, lambda data: save_image(data, tmp_path)).block
+    block = (
+        make_resolver(provider, save_poster=lambda data: save_poster(data, tmp_path))
+        .resolve(VIDEO)
+        .block
+    )
     poster = block.pop("poster")
     assert block == {"type": "video", "url": VIDEO, "provider": "youtube", "title": "Drone footage"}
     assert poster["url"].startswith("/media/uploads/") and poster["width"] == 480
@@ -179,7 +183,11 @@ def test_a_video_whose_thumbnail_cannot_be_fetched_has_no_poster(provider, tmp_p
         "youtube",
         {"type": "video", "title": "Clip", "thumbnail_url": provider.url("/gone.jpg")},
     )
-    block = make_resolver(provider).resolve(VIDEO, lambda data: save_image(data, tmp_path)).block
+    block = (
+        make_resolver(provider, save_poster=lambda data: save_poster(data, tmp_path))
+        .resolve(VIDEO)
+        .block
+    )
     assert "poster" not in block and block["title"] == "Clip"
 
 
@@ -225,13 +233,13 @@ def test_a_page_without_oembed_asks_for_a_hand_written_snapshot(provider):
     page = provider.route("/plain", "<html><head></head></html>", content_type="text/html")
     error = failure(make_resolver(provider), page)
     assert error.status == 422
-    assert "does not offer oEmbed" in error.message and "by hand" in error.message
+    assert "does not offer oEmbed" in error.detail and "by hand" in error.detail
 
 
 def test_a_link_to_something_other_than_a_page_is_not_discovered(provider):
     picture = provider.route("/photo.png", image_bytes(), content_type="image/png")
     error = failure(make_resolver(provider), picture)
-    assert error.status == 422 and "did not send a web page" in error.message
+    assert error.status == 422 and "did not send a web page" in error.detail
 
 
 def test_telegram_has_no_endpoint_so_its_page_is_tried(provider):
@@ -280,9 +288,9 @@ def test_each_failure_of_the_provider_has_a_clear_message(provider, route, statu
     route = dict(route)  # parameters are shared by every run of the test
     provider.route("/x/oembed", route.pop("body", b"{}"), **route)
     error = failure(make_resolver(provider, timeout=0.3), TWEET)
-    assert (error.status, message in error.message) == (status, True), error.message
-    assert "127.0.0.1" in error.message
-    assert "by hand" in error.message
+    assert (error.status, message in error.detail) == (status, True), error.detail
+    assert "127.0.0.1" in error.detail
+    assert "by hand" in error.detail
 
 
 def test_an_unreachable_provider_is_named():
@@ -292,13 +300,13 @@ def test_an_unreachable_provider_is_named():
     )
     error = failure(resolver, TWEET)
     assert error.status == 502
-    assert error.message.startswith("Could not reach 127.0.0.1 (") and "by hand" in error.message
+    assert error.detail.startswith("Could not reach 127.0.0.1 (") and "by hand" in error.detail
 
 
 def test_private_addresses_are_never_fetched_unless_allowed(provider):
     answer(provider, "x", TWEET_ANSWER)
     error = failure(make_resolver(provider, allow_private=False), TWEET)
-    assert error.status == 422 and "private or local address" in error.message
+    assert error.status == 422 and "private or local address" in error.detail
     assert provider.requests == []
 
 
@@ -308,21 +316,21 @@ def test_redirects_are_followed_a_few_times_over_http_only(provider):
     assert make_resolver(provider).resolve(TWEET).block["author_name"] == "Some One"
 
     provider.route("/x/oembed", status=302, headers=(("Location", "file:///etc/passwd"),))
-    assert "HTTP 302" in failure(make_resolver(provider), TWEET).message
+    assert "HTTP 302" in failure(make_resolver(provider), TWEET).detail
 
     for hop in range(1, 6):
         provider.route(f"/r{hop}", status=302, headers=(("Location", f"/r{hop + 1}"),))
     resolver = make_resolver(provider)
     resolver.endpoints["x"] = provider.url("/r1")
     before = len(provider.requests)
-    assert "HTTP 302" in failure(resolver, TWEET).message
+    assert "HTTP 302" in failure(resolver, TWEET).detail
     assert provider.paths()[before:] == ["/r1", "/r2", "/r3", "/r4"]  # three redirects at most
 
 
 def test_meta_providers_need_the_app_token(provider):
     post = "https://www.instagram.com/p/C4abcDEF/"
     error = failure(make_resolver(provider), post)
-    assert error.status == 422 and "LIVEBLOG_OEMBED_META_TOKEN" in error.message
+    assert error.status == 422 and "LIVEBLOG_OEMBED_META_TOKEN" in error.detail
     assert provider.requests == []
 
     answer(provider, "instagram", {"author_name": "someone", "title": "A photo"})
@@ -333,7 +341,7 @@ def test_meta_providers_need_the_app_token(provider):
 
 def test_a_link_that_is_not_http_is_refused_before_any_fetch(provider):
     error = failure(make_resolver(provider), "javascript:alert(1)")
-    assert error.status == 422 and error.message == "The link must be an http(s) URL."
+    assert error.status == 422 and error.detail == "The link must be an http(s) URL."
 
 
 # Cache
@@ -341,7 +349,7 @@ def test_a_link_that_is_not_http_is_refused_before_any_fetch(provider):
 
 def test_answers_are_cached_for_a_while(provider):
     now = [1000.0]
-    resolver = make_resolver(provider, cache=Cache(ttl=60, clock=lambda: now[0]))
+    resolver = make_resolver(provider, snapshots=LruCache(512, ttl=60, clock=lambda: now[0]))
     answer(provider, "x", TWEET_ANSWER)
     first = resolver.resolve(TWEET)
     second = resolver.resolve(TWEET)
@@ -356,15 +364,8 @@ def test_answers_are_cached_for_a_while(provider):
 
 
 def test_failures_are_not_cached(provider):
-    resolver = make_resolver(provider, cache=Cache(ttl=60))
+    resolver = make_resolver(provider, snapshots=LruCache(512, ttl=60))
     provider.route("/x/oembed", status=503)
     failure(resolver, TWEET)
     answer(provider, "x", TWEET_ANSWER)
     assert resolver.resolve(TWEET).cached is False
-
-
-def test_the_cache_keeps_at_most_its_size():
-    cache = Cache(ttl=60, size=2)
-    for key in "abc":
-        cache.put(key, {"k": key})
-    assert [cache.get(key) for key in "abc"] == [None, {"k": "b"}, {"k": "c"}]

@@ -5,10 +5,10 @@ import io
 import pytest
 from PIL import Image
 
-from liveblog.uploads import MAX_PIXELS
-from liveblog.uploads import UploadError
-from liveblog.uploads import save_image
-from liveblog.uploads import srcset
+from liveblog.embeds.images import srcset
+from liveblog.embeds.uploads import MAX_PIXELS
+from liveblog.embeds.uploads import save_image
+from liveblog.errors import UploadError
 from tests.fakes import image_bytes
 
 MAKE = 0x010F
@@ -87,7 +87,7 @@ def test_an_image_with_too_many_pixels_is_refused(tmp_path):
     with pytest.raises(UploadError) as caught:
         save_image(out.getvalue(), tmp_path)
     assert caught.value.status == 422
-    assert caught.value.message == (
+    assert caught.value.detail == (
         f"The image has more than {MAX_PIXELS // 1_000_000} million pixels; make it smaller."
     )
     assert not (tmp_path / "uploads").exists() or not any((tmp_path / "uploads").iterdir())

@@ -101,7 +101,7 @@ def make_app(database_url: str, tmp_path: Any, hub_url: str | None) -> Flask:
     app = create_app(app_config(database_url, tmp_path, WEBSUB_HUB=hub_url))
     if hub_url:
         notifier = notifier_of(app)
-        notifier.timeout, notifier.backoff = 1.0, 0.05  # quick retries for tests
+        notifier.fetcher.timeout, notifier.backoff = 1.0, 0.05  # quick retries for tests
     return app
 
 

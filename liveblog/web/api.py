@@ -15,45 +15,33 @@ from .. import accounts
 from .. import db
 from .. import publishing
 from .. import store
-from .. import uploads
-from ..errors import BadGateway
+from ..embeds import uploads
+from ..embeds.images import srcset
+from ..embeds.resolver import Resolver
+from ..embeds.resolver import resolver_from
 from ..errors import Forbidden
-from ..errors import GatewayTimeout
 from ..errors import LiveblogError
 from ..errors import NotFound
 from ..errors import PayloadTooLarge
 from ..errors import Unauthorized
-from ..errors import Unprocessable
 from ..errors import UnsupportedMediaType
 from ..models import Blog
 from ..models import Entry
 from ..models import User
-from ..oembed import Cache
-from ..oembed import EmbedError
-from ..oembed import Fetcher
-from ..oembed import Resolver
-from ..providers import match as match_provider
 from ..publishing import entry_etag
 from ..validation import Fields
 from ..validation import given
 from . import auth
-from .representations import blog_json
-from .representations import entry_json
-from .representations import themes
-from .representations import user_json
-from .views import entry_view
-from .views import templates
+from .api_json import blog_json
+from .api_json import entry_json
+from .api_json import user_json
+from .templating import entry_view
+from .templating import templates
+from .templating import themes
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_PAGE_SIZE = 200
-
-
-_EMBED_ERRORS: dict[int, type[LiveblogError]] = {
-    422: Unprocessable,
-    502: BadGateway,
-    504: GatewayTimeout,
-}
 
 
 @bp.before_request
@@ -299,32 +287,11 @@ def _require_writer() -> None:
 
 
 def resolver() -> Resolver:
-    """The app's oEmbed resolver (built once, with its cache), from the OEMBED_* settings."""
-    found = current_app.extensions.get("liveblog.oembed")
+    """The app's oEmbed resolver, with its cache of recent look-ups (built once per app)."""
+    found = current_app.extensions.get("liveblog.resolver")
     if found is None:
-        config = current_app.config
-        fetcher = Fetcher(
-            float(config["OEMBED_TIMEOUT"]),
-            int(config["OEMBED_MAX_BYTES"]),
-            allow_private=bool(config["FETCH_PRIVATE_ADDRESSES"]),
-        )
-        found = Resolver(
-            fetcher,
-            endpoints=config["OEMBED_ENDPOINTS"],
-            meta_token=config["OEMBED_META_TOKEN"],
-            cache=Cache(float(config["OEMBED_CACHE_SECONDS"])),
-        )
-        current_app.extensions["liveblog.oembed"] = found
+        found = current_app.extensions["liveblog.resolver"] = resolver_from(current_app.config)
     return found  # type: ignore[no-any-return]
-
-
-def _save_poster(data: bytes) -> dict[str, Any] | None:
-    """A video thumbnail stored as an upload; None if it is not a usable picture."""
-    try:
-        saved = uploads.save_image(data, current_app.config["MEDIA_PATH"])
-    except uploads.UploadError:
-        return None
-    return {"url": saved["url"], "width": saved["width"], "height": saved["height"]}
 
 
 @bp.post("/embeds/resolve")
@@ -337,13 +304,7 @@ def resolve_embed() -> Any:
     fields = Fields.top(read_json(), ("url",))
     url = fields.url("url", required=True)
     fields.raise_errors()
-    try:
-        resolved = resolver().resolve(url, save_image=_save_poster)
-    except EmbedError as error:
-        provider = match_provider(url)
-        kind = provider.kind if provider else "social"
-        start = {"type": kind, "url": url, "provider": provider.key if provider else "other"}
-        raise _EMBED_ERRORS.get(error.status, BadGateway)(error.message, block=start) from None
+    resolved = resolver().resolve(url)
     return {"block": resolved.block, "cached": resolved.cached}
 
 
@@ -370,10 +331,6 @@ def upload() -> Any:
         raise too_large
     if not data:
         raise LiveblogError("The file is empty.")
-    try:
-        saved = uploads.save_image(data, current_app.config["MEDIA_PATH"])
-    except uploads.UploadError as error:
-        kind = UnsupportedMediaType if error.status == 415 else Unprocessable
-        raise kind(error.message) from None
-    saved["srcset"] = uploads.srcset(saved["url"], saved["width"])
+    saved = uploads.save_image(data, current_app.config["MEDIA_PATH"])
+    saved["srcset"] = srcset(saved["url"], saved["width"])
     return saved, 201, {"Location": saved["url"]}

@@ -28,10 +28,11 @@ from .. import accounts
 from .. import db
 from .. import publishing
 from .. import store
-from .. import uploads
+from ..embeds import uploads
 from ..errors import FieldError
 from ..errors import Forbidden
 from ..errors import LiveblogError
+from ..errors import UploadError
 from ..errors import ValidationError
 from ..labels import format_label
 from ..models import ROLES
@@ -40,11 +41,12 @@ from ..models import User
 from ..themes import DEFAULT_THEME
 from ..themes import iso_seconds
 from . import auth
-from .public import ONE_YEAR
-from .public import content_security_policy
-from .representations import themes
-from .views import asset_url
-from .views import map_tiles
+from .conditional import ONE_YEAR
+from .conditional import immutable
+from .security import content_security_policy
+from .templating import asset_url
+from .templating import map_tiles
+from .templating import themes
 
 STATIC = Path(__file__).parent.parent / "static" / "editor"
 OPEN_ENDPOINTS = ("editor.login", "editor.static")
@@ -215,8 +217,8 @@ def _top_photo(file: FileStorage | None, form: dict[str, str]) -> dict[str, Any]
         )
     try:
         saved = uploads.save_image(file.read(), current_app.config["MEDIA_PATH"])
-    except uploads.UploadError as error:
-        raise ValidationError([FieldError("photo", error.message)]) from None
+    except UploadError as error:
+        raise ValidationError([FieldError("photo", error.detail)]) from None
     image = {"url": saved["url"], "width": saved["width"], "height": saved["height"]}
     image.update({name: form[name] for name in PHOTO_FORM if form[name]})
     return image
@@ -324,6 +326,4 @@ def static(digest: str, filename: str) -> Response:
     """The editor's own CSS and JavaScript; the digest in the URL changes with the content."""
     if not (STATIC / filename).is_file():
         abort(404)
-    response = send_from_directory(STATIC, filename, max_age=ONE_YEAR)
-    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
-    return response
+    return immutable(send_from_directory(STATIC, filename, max_age=ONE_YEAR))

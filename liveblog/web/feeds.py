@@ -18,15 +18,14 @@ from flask import request
 from .. import db
 from .. import feeds
 from .. import store
-from ..errors import NotFound
 from ..models import Blog
 from ..signals import changes_committed
 from ..websub import FeedPinger
 from ..websub import HubNotifier
-from .caching import cached_for_readers
-from .representations import absolute
-from .representations import blog_url
-from .representations import permalink
+from .conditional import cached_for_readers
+from .urls import absolute
+from .urls import blog_url
+from .urls import permalink
 
 bp = Blueprint("feeds", __name__)
 
@@ -49,10 +48,7 @@ def key_events(slug: str, fmt: str) -> Any:
 
 
 def _serve(slug: str, fmt: str, variant: str) -> Response:
-    session = db.session()
-    blog = store.get_blog(session, slug)
-    if blog.status == "draft":
-        raise NotFound(f"There is no live blog {slug!r}.")
+    blog = store.reader_blog(db.session(), slug)
 
     def build() -> Response:
         document = feed_cache().get(

@@ -24,10 +24,9 @@ from ..models import Blog
 from ..models import Change
 from ..models import Entry
 from ..signals import changes_committed
-from .caching import cached_for_readers
-from .public import reader_blog
-from .views import entry_view
-from .views import templates
+from .conditional import cached_for_readers
+from .templating import entry_view
+from .templating import templates
 
 bp = Blueprint("live", __name__)
 
@@ -142,7 +141,7 @@ def _since(blog: Blog) -> int:
 @bp.get("/<slug:slug>/events")
 def events(slug: str) -> Response:
     """The blog's changes as they happen; resumes after ``Last-Event-ID`` (or ``?since=``)."""
-    blog = reader_blog(slug)
+    blog = store.reader_blog(db.session(), slug)
     since = _since(blog)
     state = live()
     state.source.ensure_running()
@@ -184,7 +183,7 @@ def _stream(
 @bp.get("/<slug:slug>/changes")
 def changes(slug: str) -> Response:
     """The same events as JSON after ``?since=``, for polling clients; cacheable by seq."""
-    blog = reader_blog(slug)
+    blog = store.reader_blog(db.session(), slug)
     since = _change_number(request.args.get("since", ""))
     if since is None:
         raise LiveblogError("since must be a change number such as 42.")

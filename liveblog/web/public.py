@@ -1,10 +1,8 @@
 """Blueprint "public": what readers fetch — the index, live pages, permalinks, assets."""
 
-import re
 from datetime import UTC
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import Response
@@ -16,87 +14,51 @@ from flask import send_from_directory
 from flask import url_for
 
 from .. import db
-from .. import providers
 from .. import store
+from ..embeds import widgets
+from ..embeds.widgets import Widget
 from ..errors import NotFound
 from ..models import Blog
+from ..models import Entry
+from ..store import READER_STATUSES
 from ..themes import DEFAULT_THEME
-from .caching import blogs_etag
-from .caching import cached_for_readers
-from .caching import conditional
-from .representations import absolute
-from .representations import blog_url
-from .representations import themes
-from .views import blog_posting
-from .views import entry_description
-from .views import entry_view
-from .views import feed_links
-from .views import image_of
-from .views import live_blog_posting
-from .views import page_widgets
-from .views import render_page
-from .views import theme_templates
-from .views import widget_scripts
+from .conditional import ONE_YEAR
+from .conditional import blogs_etag
+from .conditional import cached_for_readers
+from .conditional import conditional
+from .conditional import immutable
+from .security import content_security_policy
+from .security import reader_headers
+from .structured_data import blog_posting
+from .structured_data import live_blog_posting
+from .templating import entry_description
+from .templating import entry_view
+from .templating import feed_links
+from .templating import image_of
+from .templating import render_page
+from .templating import theme_templates
+from .templating import themes
+from .urls import absolute
+from .urls import blog_url
 
 bp = Blueprint("public", __name__)
+bp.after_request(reader_headers)
 
-
-ONE_YEAR = 365 * 24 * 3600
-READER_STATUSES = ("live", "ended")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def content_security_policy(widgets: list[providers.Widget] | None = None) -> str:
-    """The reader pages' policy: this site's scripts only, the tile server's images, the
-    click-to-load video players; plus the widgets of a blog that opted in to them."""
-    widgets = widgets or []
-    images = ["'self'", "https:", "data:"]
-    if tiles := _tile_source(current_app.config["MAP_TILE_URL"]):
-        images.append(tiles)
-    scripts = ["'self'", *dict.fromkeys(o for w in widgets for o in w.scripts)]
-    frames = [*providers.PLAYER_ORIGINS, *dict.fromkeys(o for w in widgets for o in w.frames)]
-    return "; ".join(
-        [
-            "default-src 'self'",
-            f"img-src {' '.join(images)}",
-            "style-src 'self'",
-            f"script-src {' '.join(scripts)}",
-            f"frame-src {' '.join(frames)}",
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-            "frame-ancestors 'self'",
-        ]
-    )
+def _page_widgets(blog: Blog, entries: list[Entry]) -> list[Widget]:
+    """The provider widgets a page may load, if its blog opted in to them."""
+    if not blog.embed_widgets:
+        return []
+    return widgets.widgets_for(block for entry in entries for block in entry.blocks)
 
 
-def _tile_source(template: str) -> str | None:
-    """The CSP source for map tiles served over plain http (https: is allowed already)."""
-    parts = urlsplit(template)
-    host = parts.netloc.replace("{s}", "*")
-    if parts.scheme != "http" or not re.fullmatch(r"(\*\.)?[\w.-]+(:\d+)?", host):
-        return None
-    return f"http://{host}"
+def _widget_scripts(blog: Blog) -> dict[str, str] | None:
+    return widgets.scripts_by_provider() if blog.embed_widgets else None
 
 
-@bp.after_request
-def security_headers(response: Response) -> Response:
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", content_security_policy())
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    return response
-
-
-def reader_blog(slug: str) -> Blog:
-    """A blog readers may see: draft blogs do not exist for them."""
-    blog = store.get_blog(db.session(), slug)
-    if blog.status not in READER_STATUSES:
-        raise NotFound(f"There is no live blog {slug!r}.")
-    return blog
-
-
-def _html(body: str, status: int = 200, widgets: list[providers.Widget] | None = None) -> Response:
+def _html(body: str, status: int = 200, widgets: list[Widget] | None = None) -> Response:
     response = Response(body, status, mimetype="text/html")
     if widgets:
         response.headers["Content-Security-Policy"] = content_security_policy(widgets)
@@ -121,7 +83,7 @@ def index() -> Response:
 
 @bp.get("/<slug:slug>/")
 def live_page(slug: str) -> Response:
-    blog = reader_blog(slug)
+    blog = store.reader_blog(db.session(), slug)
     before = request.args.get("before")
     cursor = store.decode_cursor(before) if before else None
 
@@ -157,16 +119,16 @@ def live_page(slug: str) -> Response:
             feeds=feed_links(blog),
             image=image_of(blog),
             structured_data=live_blog_posting(blog, shown),
-            widgets=widget_scripts(blog),
+            widgets=_widget_scripts(blog),
         )
-        return _html(body, widgets=page_widgets(blog, shown))
+        return _html(body, widgets=_page_widgets(blog, shown))
 
     return cached_for_readers(blog, request.full_path, build)
 
 
 @bp.get("/<slug:slug>/updates/<int:entry_id>")
 def entry(slug: str, entry_id: int) -> Response:
-    blog = reader_blog(slug)
+    blog = store.reader_blog(db.session(), slug)
 
     def build() -> Response:
         session = db.session()
@@ -189,9 +151,9 @@ def entry(slug: str, entry_id: int) -> Response:
             image=image_of(blog, found),
             feeds=feed_links(blog),
             structured_data={"@context": "https://schema.org", **blog_posting(blog, found)},
-            widgets=widget_scripts(blog),
+            widgets=_widget_scripts(blog),
         )
-        return _html(body, widgets=page_widgets(blog, [found]))
+        return _html(body, widgets=_page_widgets(blog, [found]))
 
     return cached_for_readers(blog, request.full_path, build)
 
@@ -204,9 +166,7 @@ def asset(theme: str, digest: str, filename: str) -> Any:
     path = themes().static_file(theme, filename)
     if path is None:
         abort(404)
-    response = send_file(path, max_age=ONE_YEAR, conditional=True)
-    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
-    return response
+    return immutable(send_file(path, max_age=ONE_YEAR, conditional=True))
 
 
 @bp.get("/media/<path:name>")
@@ -214,6 +174,6 @@ def media(name: str) -> Any:
     """Uploaded files; their names never change, so they are cached for a year."""
     response = send_from_directory(current_app.config["MEDIA_PATH"], name, max_age=ONE_YEAR)
     if name.startswith("uploads/"):  # named by their content: a new file gets a new name
-        response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+        immutable(response)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

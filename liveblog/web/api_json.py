@@ -1,45 +1,17 @@
-"""How blogs and entries look to API clients, and the absolute URLs readers use."""
+"""How blogs, entries, users and tokens look to API clients."""
 
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask import url_for
 
-from ..labels import format_label
+from ..labels import entry_label
 from ..models import ApiToken
 from ..models import Blog
 from ..models import Entry
 from ..models import User
-from ..themes import Themes
-
-
-def themes() -> Themes:
-    return current_app.extensions["liveblog.themes"]  # type: ignore[no-any-return]
-
-
-def absolute(path: str) -> str:
-    """``path`` on the public origin (LIVEBLOG_BASE_URL), not on whatever host was asked."""
-    return f"{current_app.config['BASE_URL']}{path}"
-
-
-def blog_url(blog: Blog) -> str:
-    return absolute(f"/{blog.slug}/")
-
-
-def entry_path(blog: Blog, entry: Entry) -> str:
-    """The permalink's path; plain, so events rendered outside a request can use it."""
-    return f"/{blog.slug}/updates/{entry.id}"
-
-
-def permalink(blog: Blog, entry: Entry) -> str:
-    return absolute(entry_path(blog, entry))
-
-
-def entry_label(blog: Blog, entry: Entry) -> str | None:
-    if entry.published_at is None:
-        return None
-    return format_label(entry.published_at, blog.timezone, blog.label_format)
+from .urls import blog_url
+from .urls import permalink
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -1,6 +1,6 @@
-"""What reader templates receive: entry views, page metadata and structured data.
+"""What reader templates receive: each blog's theme environment, its helpers, entry views.
 
-The template context is a contract with theme authors; these dataclasses document it.
+The template context is a contract with theme authors; EntryView documents it.
 """
 
 from dataclasses import dataclass
@@ -15,23 +15,19 @@ from flask import url_for
 from jinja2 import Environment
 from markupsafe import Markup
 
-from .. import providers
 from ..feeds import MEDIA_TYPES
 from ..feeds import feed_path
+from ..labels import entry_label
 from ..labels import format_label
 from ..labels import zone
 from ..models import Blog
 from ..models import Entry
 from ..render import sanitize
 from ..summaries import excerpt
-from ..summaries import plain_text
-from ..themes import iso_seconds
-from .representations import absolute
-from .representations import blog_url
-from .representations import entry_label
-from .representations import entry_path
-from .representations import permalink
-from .representations import themes
+from ..themes import Themes
+from .urls import absolute
+from .urls import entry_path
+from .urls import permalink
 
 
 @dataclass(frozen=True)
@@ -85,6 +81,11 @@ def entry_view(blog: Blog, entry: Entry) -> EntryView:
     )
 
 
+def themes() -> Themes:
+    """The app's installed themes."""
+    return current_app.extensions["liveblog.themes"]  # type: ignore[no-any-return]
+
+
 def templates(blog: Blog) -> Environment:
     """The Jinja environment of the blog's theme."""
     return theme_templates(blog.theme)
@@ -117,28 +118,6 @@ def map_tiles() -> dict[str, str]:
     }
 
 
-def widget_scripts(blog: Blog) -> dict[str, str] | None:
-    """Provider -> its widget script ("{host}": the post's), if the blog opted in to them."""
-    if not blog.embed_widgets:
-        return None
-    return {key: widget.script for key, widget in providers.WIDGETS.items()}
-
-
-def page_widgets(blog: Blog, entries: list[Entry]) -> list[providers.Widget]:
-    """The provider widgets a page may load, which its Content-Security-Policy must allow:
-    every fixed-host one (posts may arrive live), and those of the page's Mastodon hosts."""
-    if not blog.embed_widgets:
-        return []
-    found = {w.script: w for w in providers.WIDGETS.values() if "{host}" not in w.script}
-    for entry in entries:
-        for block in entry.blocks:
-            if block["type"] == "social" and "url" in block:
-                widget = providers.widget(block.get("provider", ""), block["url"])
-                if widget:
-                    found[widget.script] = widget
-    return list(found.values())
-
-
 def asset_url(theme: str, filename: str) -> str:
     """A static file's URL with its content digest, so it can be cached for a year."""
     digest = themes().asset_digest(theme, filename)
@@ -165,63 +144,14 @@ def image_of(blog: Blog, entry: Entry | None = None) -> str | None:
             block.get("url") if block["type"] == "image" else (block.get("image") or {}).get("url")
         )
         if url:
-            return _absolute_url(url)
+            return absolute_url(url)
     top = blog.top_image or {}
-    return _absolute_url(top["url"]) if top.get("url") else None
+    return absolute_url(top["url"]) if top.get("url") else None
 
 
-def _absolute_url(url: str) -> str:
+def absolute_url(url: str) -> str:
+    """``url`` as is, or made absolute when it is a path on this site."""
     return absolute(url) if url.startswith("/") else url
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return iso_seconds(moment) if moment else None
-
-
-def _publisher() -> dict[str, str]:
-    return {"@type": "Organization", "name": current_app.config["SITE_NAME"], "url": absolute("/")}
-
-
-def blog_posting(blog: Blog, entry: Entry) -> dict[str, Any]:
-    """schema.org BlogPosting for one entry."""
-    view = entry_view(blog, entry)
-    return {
-        "@type": "BlogPosting",
-        "@id": view.url,
-        "url": view.url,
-        "headline": f"{view.title} — {blog.title}"[:110],
-        "datePublished": _iso(entry.published_at),
-        "dateModified": _iso(entry.edited_at or entry.published_at),
-        "articleBody": plain_text(entry.html),
-        "author": {"@type": "Person", "name": entry.author.name},
-        "publisher": _publisher(),
-        "inLanguage": blog.language,
-        **({"image": image} if (image := image_of(blog, entry)) else {}),
-    }
-
-
-def live_blog_posting(blog: Blog, entries: list[Entry]) -> dict[str, Any]:
-    """schema.org LiveBlogPosting for the live page, as Google documents it."""
-    data: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "LiveBlogPosting",
-        "@id": blog_url(blog),
-        "url": blog_url(blog),
-        "headline": blog.title[:110],
-        "description": blog.standfirst or blog.title,
-        "inLanguage": blog.language,
-        "datePublished": _iso(blog.started_at or blog.created_at),
-        "dateModified": _iso(max(blog.changed_at, blog.updated_at)),
-        "coverageStartTime": _iso(blog.started_at or blog.created_at),
-        "publisher": _publisher(),
-        "author": _publisher(),
-        "liveBlogUpdate": [blog_posting(blog, entry) for entry in entries],
-    }
-    if blog.status == "ended" and blog.ended_at:
-        data["coverageEndTime"] = _iso(blog.ended_at)
-    if image := image_of(blog):
-        data["image"] = image
-    return data
 
 
 def entry_description(entry: Entry) -> str:

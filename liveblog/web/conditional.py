@@ -1,4 +1,4 @@
-"""Conditional GET for reader responses, keyed on the blog's change log.
+"""Conditional GET and cache headers for reader responses, keyed on the blog's change log.
 
 Every reader-visible change bumps ``blog.last_seq``, so (blog, last_seq, theme version,
 variant) names a response exactly: a matching request gets 304 before anything is loaded
@@ -16,11 +16,14 @@ from flask import request
 from ..models import Blog
 from ..themes import DEFAULT_THEME
 from . import pagecache
+from .templating import themes
+
+ONE_YEAR = 365 * 24 * 3600
 
 
 def blog_etag(blog: Blog, variant: str) -> str:
     """A strong ETag for one representation (``variant``) of ``blog`` at its current seq."""
-    theme_version = current_app.extensions["liveblog.themes"].version(blog.theme)
+    theme_version = themes().version(blog.theme)
     return _etag(
         f"{blog.id}:{blog.last_seq}:{blog.updated_at.isoformat()}:{theme_version}:{variant}"
     )
@@ -40,7 +43,7 @@ def cached_for_readers(
 
 def blogs_etag(blogs: list[Blog], variant: str) -> str:
     """A strong ETag for a page listing ``blogs`` (the index), rendered with the default theme."""
-    theme_version = current_app.extensions["liveblog.themes"].version(DEFAULT_THEME)
+    theme_version = themes().version(DEFAULT_THEME)
     state = "|".join(f"{b.id}:{b.last_seq}:{b.updated_at.isoformat()}" for b in blogs)
     return _etag(f"{state}:{theme_version}:{variant}")
 
@@ -70,3 +73,9 @@ def conditional(
 
 def _etag(raw: str) -> str:
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def immutable(response: Response) -> Response:
+    """Mark a response whose URL changes with its content: caches may keep it for a year."""
+    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    return response

@@ -120,61 +120,6 @@ def _seconds(raw: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
-# The providers' own widget scripts, which a blog may opt in to (Blog.embed_widgets).
-
-
-@dataclass(frozen=True)
-class Widget:
-    """A provider's embed script and what the Content-Security-Policy must allow for it."""
-
-    script: str  # "{host}" is the post's host (Mastodon)
-    scripts: tuple[str, ...]  # script-src origins
-    frames: tuple[str, ...]  # frame-src origins
-
-    def for_host(self, host: str) -> "Widget":
-        return Widget(
-            self.script.replace("{host}", host),
-            tuple(origin.replace("{host}", host) for origin in self.scripts),
-            tuple(origin.replace("{host}", host) for origin in self.frames),
-        )
-
-
-WIDGETS = {
-    "x": Widget(
-        "https://platform.twitter.com/widgets.js",
-        ("https://platform.twitter.com", "https://cdn.syndication.twimg.com"),
-        ("https://platform.twitter.com", "https://syndication.twitter.com"),
-    ),
-    "bluesky": Widget(
-        "https://embed.bsky.app/static/embed.js",
-        ("https://embed.bsky.app",),
-        ("https://embed.bsky.app",),
-    ),
-    "instagram": Widget(
-        "https://www.instagram.com/embed.js",
-        ("https://www.instagram.com",),
-        ("https://www.instagram.com",),
-    ),
-    "threads": Widget(
-        "https://www.threads.net/embed.js",
-        ("https://www.threads.net",),
-        ("https://www.threads.net", "https://www.threads.com"),
-    ),
-    "mastodon": Widget("https://{host}/embed.js", ("https://{host}",), ("https://{host}",)),
-}
-
-
-def widget(key: str, url: str) -> Widget | None:
-    """The widget a post at ``url`` from provider ``key`` can be shown with, if any."""
-    found = WIDGETS.get(key)
-    if found is None:
-        return None
-    host = urlsplit(url).hostname or ""
-    if "{host}" in found.script and not re.fullmatch(r"[a-z0-9.-]+\.[a-z]{2,}", host):
-        return None
-    return found.for_host(host)
-
-
 def handle_from_url(key: str, author_url: str) -> str | None:
     """An author's @handle, read from their profile URL where the provider's shape allows."""
     parts = urlsplit(author_url)

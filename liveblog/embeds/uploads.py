@@ -10,7 +10,6 @@ they came.
 import hashlib
 import io
 import os
-import re
 import struct
 import tempfile
 import warnings
@@ -21,6 +20,11 @@ from PIL import Image
 from PIL import ImageOps
 from PIL import UnidentifiedImageError
 
+from ..errors import UnsupportedUpload
+from ..errors import UploadError
+from .images import URL_PREFIX
+from .images import WIDTHS
+
 # Pillow format -> (file extension, media type)
 FORMATS = {
     "JPEG": ("jpg", "image/jpeg"),
@@ -28,19 +32,7 @@ FORMATS = {
     "WEBP": ("webp", "image/webp"),
     "GIF": ("gif", "image/gif"),
 }
-WIDTHS = (480, 960, 1600)
 MAX_PIXELS = 50_000_000
-URL_PREFIX = "/media/uploads/"
-_UPLOAD_URL = re.compile(r"/media/uploads/([0-9a-f]{64})\.(jpg|png|webp|gif)")
-
-
-class UploadError(ValueError):
-    """An upload that cannot be used, with a message for the editor and an HTTP status."""
-
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def save_image(data: bytes, media_path: Path | str) -> dict[str, Any]:
@@ -87,7 +79,7 @@ def _open(data: bytes) -> Image.Image:
         try:
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
         except UnidentifiedImageError:
-            raise UploadError(f"The file is not {kinds} (judged by its content).", 415) from None
+            raise UnsupportedUpload(f"The file is not {kinds} (judged by its content).") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise UploadError(_too_many_pixels()) from None
         except _BROKEN as error:
@@ -147,17 +139,3 @@ def _write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(draft).unlink(missing_ok=True)
         raise
-
-
-def srcset(url: str, width: int | None) -> str:
-    """The ``srcset`` of an upload ``width`` pixels wide (its stored sizes), else ''."""
-    found = _UPLOAD_URL.fullmatch(url or "")
-    if not found or not width or found.group(2) == "gif":
-        return ""
-    digest, extension = found.groups()
-    candidates = [
-        f"{URL_PREFIX}{digest}-{narrower}w.{extension} {narrower}w"
-        for narrower in WIDTHS
-        if narrower < width
-    ]
-    return ", ".join([*candidates, f"{url} {width}w"]) if candidates else ""
