@@ -54,7 +54,7 @@ from processes import wait_until_up
 from sqlalchemy import select
 
 from liveblog import accounts
-from liveblog import publishing
+from liveblog import blogs
 from liveblog.db import Database
 from liveblog.models import Blog
 from liveblog.themes import THEMES_DIR
@@ -96,7 +96,7 @@ def prepare(url: str) -> str:
             "status": "live",
             "timezone": "Europe/London",
         }
-        publishing.create_blog(session, themes, blog, admin)
+        blogs.create_blog(session, themes, blog, admin)
         editor = accounts.create_user(session, EDITOR, "editor", None, "Bench editor")
         return accounts.create_token(session, editor, "fan-out benchmark")
     finally:

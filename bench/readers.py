@@ -46,6 +46,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from liveblog import accounts
+from liveblog import blogs
 from liveblog import publishing
 from liveblog.db import Database
 from liveblog.models import Blog
@@ -121,7 +122,7 @@ def build_database(path: Path, size: int) -> dict[str, str]:
             "status": "live",
             "timezone": "Europe/London",
         }
-        blog = publishing.create_blog(session, themes, blog_data, user)
+        blog = blogs.create_blog(session, themes, blog_data, user)
         start = (datetime.now(UTC) - timedelta(minutes=size + 5)).replace(second=0, microsecond=0)
         first = publishing.create_entry(
             session,

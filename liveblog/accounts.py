@@ -80,9 +80,14 @@ def create_token(session: Session, user: User, label: str = "") -> str:
     return token
 
 
+def require_role(actor: User, role: str, message: str) -> None:
+    """Refuse ``actor`` unless their role includes ``role``; ``message`` says why."""
+    if not actor.can(role):
+        raise Forbidden(message)
+
+
 def _require_admin(actor: User) -> None:
-    if not actor.can("admin"):
-        raise Forbidden("Only admins can manage users and API tokens.")
+    require_role(actor, "admin", "Only admins can manage users and API tokens.")
 
 
 def add_user(

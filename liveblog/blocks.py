@@ -83,7 +83,11 @@ def _media(fields: Fields) -> Any:
     return media or None
 
 
-def _image(fields: Fields) -> Block:
+IMAGE_FIELDS = ("url", "alt", "caption", "credit", "width", "height")
+
+
+def read_image(fields: Fields) -> Block:
+    """An image's fields (an ``image`` block's, or a blog's top photo): alt text required."""
     return compact(
         url=fields.url("url", required=True, allow_path=True),
         alt=fields.string("alt", required=True, max_length=1000),
@@ -269,7 +273,7 @@ _READERS: dict[str, tuple[tuple[str, ...], Callable[[Fields], Block | None]]] = 
         _social,
     ),
     "map": (("center", "zoom", "markers", "geojson", "image", "caption", "credit"), _map),
-    "image": (("url", "alt", "caption", "credit", "width", "height"), _image),
+    "image": (IMAGE_FIELDS, read_image),
     # "provider" is read from the URL; it is accepted so that a block read back can be sent back.
     "video": (("url", "provider", "title", "poster", "caption"), _video),
 }

@@ -19,6 +19,7 @@ from flask.cli import shell_command
 from sqlalchemy.engine import make_url
 
 from . import accounts
+from . import blogs
 from . import db
 from . import publishing
 from . import store
@@ -211,7 +212,7 @@ def demo() -> None:
         click.echo(f"The demo blog /{slug}/ is already loaded.")
     except LiveblogError:
         _copy_demo_media()
-        publishing.create_blog(session, themes(), data["blog"], user)
+        blogs.create_blog(session, themes(), data["blog"], user)
         for entry in data["entries"]:
             publishing.create_entry(session, themes(), slug, entry, user)
         click.echo(f"Loaded the demo blog with {len(data['entries'])} entries: /{slug}/")
@@ -230,7 +231,7 @@ def _copy_demo_media() -> None:
 def rerender() -> None:
     """Re-render every entry's stored HTML (after the sanitiser or block templates change)."""
     _require_migrated()
-    count = publishing.rerender_entries(db.session(), themes())
+    count = blogs.rerender_entries(db.session(), themes())
     click.echo(f"Re-rendered {count} entries.")
 
 

@@ -1,23 +1,20 @@
-"""Use cases for blogs and entries: validate, authorise, render, store, log the change.
+"""Use cases for entries: validate, authorise, render, store, log the change.
 
 Every function here runs inside one write transaction, so an entry's new state, its
 revision and its change-log rows are committed together or not at all. No Flask.
 """
 
-import re
-import unicodedata
 from collections import defaultdict
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import store
+from .accounts import require_role
 from .blocks import MAX_BLOCKS
 from .blocks import MAX_MARKDOWN
 from .blocks import blocks_from_markdown
@@ -28,9 +25,6 @@ from .errors import Forbidden
 from .errors import PreconditionFailed
 from .errors import PreconditionRequired
 from .errors import ValidationError
-from .labels import format_problem
-from .labels import zone
-from .models import BLOG_STATUSES
 from .models import REVIEW_STATES
 from .models import Blog
 from .models import Entry
@@ -40,7 +34,6 @@ from .models import utcnow
 from .render import render_blocks
 from .themes import Themes
 from .validation import Fields
-from .validation import compact
 from .validation import given
 from .validation import present
 
@@ -49,168 +42,9 @@ ENTRY_FIELDS = (
     "review_note",
 )  # fmt: skip
 ENTRY_INPUT_STATUSES = ("published", "draft", "scheduled")
-BLOG_FIELDS = (
-    "slug", "title", "standfirst", "top_image", "status", "timezone", "label_format", "language", "theme",
-    "embed_widgets",
-)  # fmt: skip
-SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-RESERVED_SLUGS = frozenset(
-    {
-        "api",
-        "editor",
-        "static",
-        "media",
-        "uploads",
-        "themes",
-        "assets",
-        "admin",
-        "login",
-        "logout",
-        "health",
-    }
-)
-LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 # Clocks disagree a little: a "published" time this far ahead of ours is still accepted.
 CLOCK_SKEW = timedelta(minutes=1)
 MAX_MARKDOWN_BRACKETS = 2000
-
-
-# Blogs
-
-
-def read_blog(data: Any, themes: Themes, *, creating: bool) -> dict[str, Any]:
-    """The blog fields given in ``data``, validated; raises ValidationError."""
-    fields = Fields.top(data, BLOG_FIELDS)
-    values: dict[str, Any] = {
-        "slug": fields.string("slug", required=creating, max_length=80),
-        "title": fields.string("title", required=creating, max_length=300),
-        "standfirst": fields.string("standfirst", max_length=2000, multiline=True, nullable=True),
-        "status": fields.choice("status", BLOG_STATUSES),
-        "timezone": fields.string("timezone", max_length=64),
-        "label_format": fields.string("label_format", max_length=100),
-        "language": fields.string("language", max_length=35),
-        "theme": fields.choice("theme", tuple(themes.names())),
-        "top_image": _top_image(fields),
-        "embed_widgets": fields.boolean("embed_widgets"),
-    }
-    slug = values["slug"]
-    if present(slug):
-        if not creating:
-            fields.error("slug", "cannot be changed: permalinks and feeds depend on it")
-        elif not SLUG.fullmatch(slug):
-            fields.error("slug", "may only hold lowercase letters, digits and single hyphens")
-        elif slug in RESERVED_SLUGS:
-            fields.error("slug", f"{slug!r} is reserved; choose another")
-    if present(values["timezone"]):
-        try:
-            zone(values["timezone"])
-        except ValueError as error:
-            fields.error("timezone", str(error))
-    if present(values["label_format"]) and (problem := format_problem(values["label_format"])):
-        fields.error("label_format", problem)
-    if present(values["language"]) and not LANGUAGE.fullmatch(values["language"]):
-        fields.error("language", "must be a language tag such as en, ar or pt-BR")
-    fields.raise_errors()
-    return {name: value for name, value in values.items() if given(value)}
-
-
-def suggest_slug(title: str) -> str:
-    """A URL-safe slug from a title ("Hama: the offensive" -> "hama-the-offensive")."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
-    slug = "-".join(words)[:80].strip("-")
-    return f"{slug}-blog" if slug in RESERVED_SLUGS else slug
-
-
-def _top_image(fields: Fields) -> Any:
-    image = fields.object("top_image", ("url", "alt", "caption", "credit", "width", "height"))
-    if not isinstance(image, Fields):
-        return image
-    return compact(
-        url=image.url("url", required=True, allow_path=True),
-        alt=image.string("alt", required=True, max_length=1000),
-        caption=image.string("caption", max_length=2000, multiline=True),
-        credit=image.string("credit", max_length=300),
-        width=image.number("width", 1, 20_000, integer=True),
-        height=image.number("height", 1, 20_000, integer=True),
-    )
-
-
-def create_blog(session: Session, themes: Themes, data: Any, actor: User) -> Blog:
-    """Create a blog (admins only)."""
-    _require(actor, "admin", "Only admins can create live blogs.")
-    values = read_blog(data, themes, creating=True)
-    taken = Conflict(f"A live blog with the slug {values['slug']!r} already exists.")
-    try:
-        with store.transaction(session):
-            if session.scalar(select(Blog.id).where(Blog.slug == values["slug"])) is not None:
-                raise taken
-            blog = Blog(**{"standfirst": "", **{k: v for k, v in values.items() if v is not None}})
-            _set_status_times(blog, blog.status or "draft", utcnow())
-            session.add(blog)
-            session.flush()
-    except IntegrityError:  # another admin created the same slug a moment before
-        raise taken from None
-    return blog
-
-
-def update_blog(session: Session, themes: Themes, slug: str, data: Any, actor: User) -> Blog:
-    """Change a blog's settings (admins only); readers learn of it through a blog.updated change."""
-    _require(actor, "admin", "Only admins can change a live blog's settings.")
-    values = read_blog(data, themes, creating=False)
-    with store.transaction(session):
-        blog = store.get_blog(session, slug, lock=True)
-        now = utcnow()
-        if values.get("standfirst", "") is None:
-            values["standfirst"] = ""
-        changed = {name: value for name, value in values.items() if getattr(blog, name) != value}
-        if not changed:
-            return blog
-        if "status" in changed:
-            _set_status_times(blog, changed["status"], now)
-        for name, value in changed.items():
-            setattr(blog, name, value)
-        blog.updated_at = now
-        if "theme" in changed:
-            _rerender_blog(session, themes, blog)
-        store.append_change(session, blog, "blog.updated")
-    return blog
-
-
-def _set_status_times(blog: Blog, status: str, now: datetime) -> None:
-    if status == "live" and blog.started_at is None:
-        blog.started_at = now
-    blog.ended_at = now if status == "ended" else None
-
-
-def rerender_entries(session: Session, themes: Themes) -> int:
-    """Refresh every entry's stored HTML (after the sanitiser or block templates change).
-
-    Each blog gets a blog.updated change, so cached pages and feeds and open live pages
-    learn that what they show is out of date. Returns how many entries were rendered.
-    """
-    count = 0
-    with store.transaction(session):
-        for blog in session.scalars(select(Blog).with_for_update()).all():
-            count += _rerender_blog(session, themes, blog)
-            store.append_change(session, blog, "blog.updated")
-    return count
-
-
-def _rerender_blog(session: Session, themes: Themes, blog: Blog) -> int:
-    """Refresh the stored HTML of ``blog``'s entries in place, without new versions.
-
-    The HTML depends on the theme's block templates as well as on the entry.
-    """
-    entries = session.scalars(select(Entry).where(Entry.blog_id == blog.id)).all()
-    templates = themes.environment(blog.theme)
-    for entry in entries:
-        html = render_blocks(entry.blocks, templates)
-        session.execute(update(Entry).where(Entry.id == entry.id).values(html=html))
-    return len(entries)
-
-
-# Entries
 
 
 def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
@@ -253,7 +87,7 @@ def create_entry(
     session: Session, themes: Themes, slug: str, data: Any, actor: User, now: datetime | None = None
 ) -> Entry:
     """Create an entry: published at once, saved as a draft, or scheduled."""
-    _require(actor, "contributor", "Your account cannot write entries.")
+    require_role(actor, "contributor", "Your account cannot write entries.")
     values = read_entry(data, creating=True)
     now = now or utcnow()
     status = values.get("status", "published" if actor.can("editor") else "draft")
@@ -289,7 +123,7 @@ def preview_entry(
     themes: Themes, blog: Blog, data: Any, actor: User, now: datetime | None = None
 ) -> Entry:
     """An unsaved entry, validated and rendered exactly as saving it would: for previews."""
-    _require(actor, "contributor", "Your account cannot write entries.")
+    require_role(actor, "contributor", "Your account cannot write entries.")
     values = read_entry(data, creating=True)
     now = now or utcnow()
     return Entry(
@@ -324,11 +158,7 @@ def update_entry(
     now = now or utcnow()
     try:
         with store.transaction(session):
-            blog = store.get_blog(session, slug, lock=True)
-            entry = store.get_entry(session, blog, entry_id)
-            _check_version(entry, if_match)
-            if entry.status == "deleted":
-                raise Conflict(f"Entry {entry_id} has been deleted and can no longer be edited.")
+            blog, entry = _entry_to_change(session, slug, entry_id, if_match, "be edited")
             status = values.get("status", entry.status)
             _check_editable(actor, entry, status, values)
             was_published, was_pinned = entry.status == "published", entry.pinned
@@ -373,11 +203,7 @@ def delete_entry(
     """Turn an entry into a tombstone: gone for readers, still reported by the change log."""
     now = utcnow()
     with store.transaction(session):
-        blog = store.get_blog(session, slug, lock=True)
-        entry = store.get_entry(session, blog, entry_id)
-        _check_version(entry, if_match)
-        if entry.status == "deleted":
-            raise Conflict(f"Entry {entry_id} is already deleted.")
+        blog, entry = _entry_to_change(session, slug, entry_id, if_match, "be deleted again")
         _check_editable(actor, entry, entry.status, {}, deleting=True)
         was_published = entry.status == "published"
         entry.status, entry.pinned, entry.updated_at = "deleted", False, now
@@ -509,6 +335,19 @@ def _keep_revision(session: Session, entry: Entry, editor: User, now: datetime) 
     )
 
 
+def _entry_to_change(
+    session: Session, slug: str, entry_id: int, if_match: str | None, change: str
+) -> tuple[Blog, Entry]:
+    """The blog, locked for this transaction, and its entry at the version ``if_match`` names;
+    a deleted entry cannot ``change`` ("be edited")."""
+    blog = store.get_blog(session, slug, lock=True)
+    entry = store.get_entry(session, blog, entry_id)
+    _check_version(entry, if_match)
+    if entry.status == "deleted":
+        raise Conflict(f"Entry {entry_id} has been deleted and cannot {change}.")
+    return blog, entry
+
+
 def _check_version(entry: Entry, if_match: str | None) -> None:
     """Enforce ``If-Match``: the editor must name the version they are changing."""
     if if_match is None:
@@ -528,11 +367,6 @@ def _check_version(entry: Entry, if_match: str | None) -> None:
 def entry_etag(entry: Entry) -> str:
     """The entry's strong ETag: its version."""
     return f'"{entry.version}"'
-
-
-def _require(actor: User, role: str, message: str) -> None:
-    if not actor.can(role):
-        raise Forbidden(message)
 
 
 def _check_contributor(actor: User, status: str, values: dict[str, Any]) -> None:
@@ -566,7 +400,7 @@ def _check_editable(
 ) -> None:
     if actor.can("editor"):
         return
-    _require(actor, "contributor", "Your account cannot edit entries.")
+    require_role(actor, "contributor", "Your account cannot edit entries.")
     if entry.author_id != actor.id:
         raise Forbidden("Contributors can only change their own entries.")
     if entry.status != "draft":

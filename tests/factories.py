@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from liveblog import accounts
+from liveblog import blogs
 from liveblog import db
-from liveblog import publishing
 from liveblog import store
 from liveblog.models import Blog
 from liveblog.models import User
@@ -87,7 +87,7 @@ def make_blog(session: Session, admin: User | None = None, **overrides: Any) -> 
     values = {"slug": f"blog-{next(_numbers)}", "title": "Hama offensive", "status": "live"}
     values.update(overrides)
     admin = admin or make_user(session, "admin", password=None)
-    return publishing.create_blog(session, Themes(), values, admin)
+    return blogs.create_blog(session, Themes(), values, admin)
 
 
 class ApiClient:

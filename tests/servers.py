@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from liveblog import accounts
-from liveblog import publishing
+from liveblog import blogs
 from liveblog import store
 from liveblog.db import Database
 from liveblog.themes import Themes
@@ -452,7 +452,7 @@ def prepare(url: str, slug: str = "hama") -> Deployment:
         with database.sessions() as session:
             admin = accounts.create_user(session, "admin@news.example", "admin", None, "Admin")
             editor = accounts.create_user(session, "desk@news.example", "editor", None, "Desk")
-            publishing.create_blog(
+            blogs.create_blog(
                 session, Themes(), {"slug": slug, "title": "Hama", "status": "live"}, admin
             )
             return Deployment(

@@ -7,12 +7,12 @@ from datetime import timezone
 
 import pytest
 
+from liveblog.blogs import read_blog
 from liveblog.errors import ValidationError
 from liveblog.labels import DEFAULT_FORMAT
 from liveblog.labels import format_label
 from liveblog.labels import format_problem
 from liveblog.labels import zone
-from liveblog.publishing import read_blog
 from liveblog.themes import Themes
 
 MORNING = datetime(2017, 3, 24, 7, 45, tzinfo=UTC)

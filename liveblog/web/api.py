@@ -12,6 +12,7 @@ from flask import url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import accounts
+from .. import blogs
 from .. import db
 from .. import publishing
 from .. import store
@@ -113,7 +114,7 @@ def list_blogs() -> Any:
 
 @bp.post("/blogs")
 def create_blog() -> Any:
-    blog = publishing.create_blog(db.session(), themes(), read_json(), _user())
+    blog = blogs.create_blog(db.session(), themes(), read_json(), _user())
     location = url_for(".get_blog", slug=blog.slug)
     return blog_json(blog), 201, {"Location": location}
 
@@ -125,7 +126,7 @@ def get_blog(slug: str) -> Any:
 
 @bp.patch("/blogs/<slug:slug>")
 def update_blog(slug: str) -> Any:
-    return blog_json(publishing.update_blog(db.session(), themes(), slug, read_json(), _user()))
+    return blog_json(blogs.update_blog(db.session(), themes(), slug, read_json(), _user()))
 
 
 @bp.get("/blogs/<slug:slug>/entries")

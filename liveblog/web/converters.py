@@ -2,7 +2,7 @@
 
 from werkzeug.routing import BaseConverter
 
-from ..publishing import SLUG
+from ..blogs import SLUG
 
 
 class SlugConverter(BaseConverter):

@@ -25,8 +25,8 @@ from flask import url_for
 from werkzeug.datastructures import FileStorage
 
 from .. import accounts
+from .. import blogs
 from .. import db
-from .. import publishing
 from .. import store
 from ..embeds import uploads
 from ..errors import FieldError
@@ -193,14 +193,14 @@ def create_blog() -> Response:
     """Create a blog from the dashboard form, with an optional top photo."""
     form = {name: request.form.get(name, "").strip() for name in (*BLOG_FORM, *PHOTO_FORM)}
     data: dict[str, Any] = {name: form[name] for name in BLOG_FORM if form[name]}
-    data.setdefault("slug", publishing.suggest_slug(form["title"]) or None)
+    data.setdefault("slug", blogs.suggest_slug(form["title"]) or None)
     try:
         if not _user().can("admin"):
             raise Forbidden("Only admins can create live blogs.")
         photo = _top_photo(request.files.get("photo"), form)
         if photo:
             data["top_image"] = photo
-        blog = publishing.create_blog(db.session(), themes(), data, _user())
+        blog = blogs.create_blog(db.session(), themes(), data, _user())
     except ValidationError as error:
         return _dashboard(422, form, errors=field_errors(error, "top_image."))
     except LiveblogError as error:
@@ -228,7 +228,7 @@ def _top_photo(file: FileStorage | None, form: dict[str, str]) -> dict[str, Any]
 def change_status(slug: str) -> Response:
     status = request.form.get("status", "")
     try:
-        publishing.update_blog(db.session(), themes(), slug, {"status": status}, _user())
+        blogs.update_blog(db.session(), themes(), slug, {"status": status}, _user())
     except LiveblogError as error:
         return _dashboard(error.status, errors={"form": error.detail})
     return redirect(url_for("editor.dashboard"), 303)  # type: ignore[return-value]
