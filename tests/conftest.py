@@ -3,6 +3,7 @@
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
 
@@ -91,10 +92,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
-    app = create_app(app_config(database_url, tmp_path))
-    yield app
-    shut(app)
+def make_app(database_url: str, tmp_path: Any) -> Iterator[Callable[..., Flask]]:
+    """Build apps on this test's database with extra settings; each is shut at the end."""
+    made: list[Flask] = []
+
+    def make(**settings: Any) -> Flask:
+        made.append(create_app(app_config(database_url, tmp_path, **settings)))
+        return made[-1]
+
+    yield make
+    for app in made:
+        shut(app)
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Error handlers: RFC 9457 problem JSON under /api, plain pages elsewhere."""
+"""Error handlers: RFC 9457 problem JSON for programs, the theme's error page for people."""
 
 import logging
 from typing import Any
@@ -7,23 +7,17 @@ from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import g
-from flask import render_template_string
 from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 
 from ..errors import LiveblogError
 from ..errors import ValidationError
+from ..themes import DEFAULT_THEME
+from .security import reader_headers
+from .templating import theme_templates
 
 log = logging.getLogger(__name__)
-
-ERROR_PAGE = """<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>{{ title }}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>{{ title }}</h1><p>{{ detail }}</p><p><a href="/">Go to the front page</a></p></main></body>
-</html>
-"""
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
@@ -46,12 +40,24 @@ def _wants_problem() -> bool:
 def _respond(
     status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> Response:
-    if _wants_problem():
-        response = problem(status, title, detail, **extra)
-    else:
-        response = Response(render_template_string(ERROR_PAGE, title=title, detail=detail), status)
+    response = (
+        problem(status, title, detail, **extra)
+        if _wants_problem()
+        else _page(status, title, detail)
+    )
     response.headers.update(headers or {})
     return response
+
+
+def _page(status: int, title: str, detail: str) -> Response:
+    """``error.html``, looked up like every reader template (overrides, then the default theme)."""
+    try:
+        template = theme_templates(DEFAULT_THEME).get_template("error.html")
+        body = template.render(status=status, title=title, detail=detail)
+    except Exception:  # a broken theme must not hide the error it was asked to show
+        log.exception("could not render error.html for a %d", status)
+        return Response(f"{title}\n\n{detail}\n", status, mimetype="text/plain")
+    return reader_headers(Response(body, status, mimetype="text/html"))
 
 
 def handle_liveblog_error(error: LiveblogError) -> Response:
