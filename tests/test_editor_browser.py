@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from liveblog.web.editor import STATIC
 from tests.editor_helpers import AXE
 from tests.editor_helpers import CHROMIUM
 from tests.editor_helpers import axe_violations
@@ -262,6 +263,29 @@ def test_an_admin_manages_users_and_tokens(live_server, users, page):
     row = page.locator(".user-row", has_text="stringer@news.example")
     row.locator("button", has_text="Deactivate").click()
     page.wait_for_selector(".user-inactive:has-text('stringer@news.example')")
+
+
+def test_the_editor_modules_load_and_run_under_the_policy(live_server, users, page):
+    """Each module arrives as JavaScript under the page's one digest and runs; console
+    errors (CSP violations among them) and page errors would fill page.problems."""
+    scripts = []
+    page.on("response", lambda response: scripts.append(response))
+    log_in_browser(page, live_server, users["admin"].email)
+    page.fill("#title", "Storm Ciarán hits the coast")
+    assert page.input_value("#slug") == "storm-ciaran-hits-the-coast"
+    page.goto(f"{live_server}/editor/blogs/{BLOG}/")
+    page.fill("#body", "Fighting **near** the runway.")
+    page.wait_for_selector("#preview article.entry strong")
+    page.wait_for_selector("#stream .item")
+    assert page.problems == []
+    digest = page.get_attribute("script[type=module]", "src").split("/")[-2]
+    modules = [r for r in scripts if "/editor/static/" in r.url and r.url.endswith(".js")]
+    assert {tuple(response.url.split("/")[-2:]) for response in modules} == {
+        (digest, path.name) for path in STATIC.glob("*.js")
+    }
+    for response in modules:
+        assert response.status == 200
+        assert response.headers["content-type"].startswith("text/javascript"), response.url
 
 
 @pytest.mark.skipif(not AXE.exists(), reason="needs axe-core: run 'make test-tools'")

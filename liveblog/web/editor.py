@@ -55,13 +55,20 @@ bp = Blueprint("editor", __name__, url_prefix="/editor", template_folder="../tem
 
 
 @cache
-def _digest(filename: str) -> str:
-    return hashlib.sha256((STATIC / filename).read_bytes()).hexdigest()[:12]
+def _digest(folder: Path) -> str:
+    """One digest of every file's name and content in ``folder``: the editor's modules
+    import each other by relative URL, so a change to any file must move every URL."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:12]
 
 
 def static_url(filename: str) -> str:
-    """An editor asset's URL with its content digest, so browsers may keep it for a year."""
-    return url_for("editor.static", digest=_digest(filename), filename=filename)
+    """An editor asset's URL with its folder's digest, so browsers may keep it for a year."""
+    return url_for("editor.static", digest=_digest(STATIC), filename=filename)
 
 
 @bp.app_context_processor

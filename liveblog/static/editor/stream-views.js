@@ -1,0 +1,122 @@
+// The nodes the stream shows: an entry's item with the buttons its viewer may use, and
+// what opens under it (the edit form, two versions side by side, the history). No calls
+// to the API here: stream.js does those.
+import { el } from "./dom.js";
+
+const STATUS_NAMES = { published: "Published", scheduled: "Scheduled", draft: "Draft", deleted: "Deleted" };
+
+export function entryItem(entry, isEditor, userId) {
+  const name = "update " + entry.id;
+  function button(act, text, pressed) {
+    const attrs = { type: "button", "data-act": act, "aria-label": text + " (" + name + ")" };
+    if (pressed !== undefined) attrs["aria-pressed"] = String(pressed);
+    return el("button", Object.assign(attrs, { text: text }));
+  }
+  let status = STATUS_NAMES[entry.status];
+  let state = entry.status;
+  if (entry.review === "pending") { status = "Waiting for review"; state = "pending"; }
+  if (entry.review === "returned") { status = "Returned to author"; state = "pending"; }
+  const meta = el("div", { "class": "item-meta" }, [
+    el("span", { "class": "status status-" + state, text: status }),
+    entry.label ? el("span", { "class": "item-label", text: entry.label }) : null,
+    el("span", { text: "by " + entry.author.name }),
+    entry.pinned ? el("span", { "class": "status", text: "Pinned" }) : null,
+    entry.key_event ? el("span", { "class": "status", text: "Key event" }) : null
+  ]);
+  const body = el("div", { "class": "item-body" }, [
+    entry.review_note ? el("p", { "class": "review-note", text: "Editor's note: " + entry.review_note }) : null,
+    entry.headline ? el("h3", { text: entry.headline }) : null,
+    el("div", { html: entry.html })
+  ]);
+  const draft = entry.status === "draft";
+  let buttons;
+  if (isEditor) {
+    buttons = [
+      draft ? button("publish", "Publish") : null,
+      entry.review === "pending" ? button("return", "Return to author") : null,
+      button("edit", "Edit"),
+      button("pin", entry.pinned ? "Unpin" : "Pin", entry.pinned),
+      button("key", "Key event", entry.key_event),
+      button("history", "History"),
+      button("delete", "Delete")
+    ];
+  } else if (draft && entry.author.id === userId) {
+    buttons = [
+      entry.review !== "pending" ? button("submit", "Submit for review") : null,
+      button("edit", "Edit"),
+      button("history", "History"),
+      button("delete", "Delete")
+    ];
+  } else {
+    buttons = [];
+  }
+  const actions = el("div", { "class": "item-actions" }, buttons);
+  return el("li", { "class": "item", id: "item-" + entry.id, "data-id": entry.id, "data-version": entry.version }, [
+    meta, body, actions, el("div", { "class": "item-panel" })
+  ]);
+}
+
+export function editForm(entry) {
+  const prefix = "edit-" + entry.id + "-";
+  const fields = [
+    el("p", { "class": "field" }, [
+      el("label", { "for": prefix + "headline", text: "Headline" }),
+      el("input", { id: prefix + "headline", name: "headline", maxlength: "300" })
+    ])
+  ];
+  entry.blocks.forEach(function (block, index) {
+    if (block.type === "text") {
+      const area = el("textarea", { id: prefix + "text-" + index, name: "text-" + index, rows: "6" });
+      area.value = block.markdown;
+      fields.push(el("p", { "class": "field" }, [el("label", { "for": area.id, text: "Text" }), area]));
+    } else {
+      fields.push(el("p", { "class": "hint", text: "A " + block.type + " block, kept as it is." }));
+    }
+  });
+  const form = el("form", { "class": "edit-form", novalidate: "" }, fields.concat([
+    el("p", { "class": "actions" }, [
+      el("button", { type: "submit", "class": "primary", text: "Save changes" }),
+      el("button", { type: "button", "data-act": "cancel", text: "Cancel" })
+    ])
+  ]));
+  form.headline.value = entry.headline || "";
+  form.dataset.version = entry.version;
+  return form;
+}
+
+// The entry as the edit form has it: the form's headline and texts, other blocks unchanged.
+export function editedEntry(entry, form) {
+  return {
+    headline: form.headline.value.trim() || null,
+    blocks: entry.blocks.map(function (block, index) {
+      return block.type === "text" ? { type: "text", markdown: form["text-" + index].value } : block;
+    })
+  };
+}
+
+export function versions(mine, theirs) {
+  function text(version) {
+    return (version.headline ? version.headline + "\n\n" : "") + version.blocks.map(function (block) {
+      return block.type === "text" ? block.markdown : "[" + block.type + "]";
+    }).join("\n\n");
+  }
+  return el("div", { "class": "versions" }, [
+    el("div", { "class": "version version-theirs" }, [el("h4", { text: "Their version (saved)" }), el("pre", { text: text(theirs) })]),
+    el("div", { "class": "version version-mine" }, [el("h4", { text: "Your version (not saved)" }), el("pre", { text: text(mine) })])
+  ]);
+}
+
+export function revisionList(entry, revisions) {
+  return el("ol", { "class": "revisions", reversed: "" }, revisions.map(function (revision) {
+    const when = new Date(revision.created_at).toLocaleString();
+    const words = revision.blocks.map(function (block) { return block.type === "text" ? block.markdown : "[" + block.type + "]"; }).join(" ");
+    const restore = revision.version === entry.version ? el("span", { "class": "hint", text: "(current)" }) :
+      el("button", { type: "button", "data-act": "restore", "data-revision": JSON.stringify(revision),
+                     text: "Restore", "aria-label": "Restore version " + revision.version });
+    return el("li", {}, [
+      el("p", { text: "Version " + revision.version + ", " + STATUS_NAMES[revision.status].toLowerCase() + ", by " + revision.editor.name + " at " + when }),
+      el("p", { "class": "hint", text: (revision.headline ? revision.headline + " — " : "") + words.slice(0, 200) }),
+      restore
+    ]);
+  }));
+}
