@@ -13,7 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from liveblog.web import editor
-from liveblog.web.public import ONE_YEAR
+from liveblog.web.conditional import ONE_YEAR
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -74,3 +74,5 @@ def test_the_page_and_every_module_it_imports_share_one_digest(client):
         response.close()
     assert {url.rsplit("/", 2)[1] for url in fetched} == {script.rsplit("/", 2)[1]}
     assert {url.rsplit("/", 1)[1] for url in fetched} == MODULES  # every module, none missing
+    preloaded = {link["href"] for link in page.select("link[rel=modulepreload]")}
+    assert preloaded == fetched - {script}  # fetched side by side, not one import at a time

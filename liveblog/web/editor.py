@@ -71,10 +71,17 @@ def static_url(filename: str) -> str:
     return url_for("editor.static", digest=_digest(STATIC), filename=filename)
 
 
+@cache
+def modules() -> list[str]:
+    """The scripts editor.js imports, for the pages to preload side by side."""
+    return sorted(path.name for path in STATIC.glob("*.js") if path.name != "editor.js")
+
+
 @bp.app_context_processor
 def helpers() -> dict[str, Any]:
     return {
         "editor_static": static_url,
+        "editor_modules": modules,
         "csrf_token": auth.csrf_token,
         "local_time": local_time,
         "iso_seconds": iso_seconds,
@@ -333,4 +340,6 @@ def static(digest: str, filename: str) -> Response:
     """The editor's own CSS and JavaScript; the digest in the URL changes with the content."""
     if not (STATIC / filename).is_file():
         abort(404)
-    return immutable(send_from_directory(STATIC, filename, max_age=ONE_YEAR))
+    # Browsers run a module only if it is served as JavaScript, whatever the host's MIME table says.
+    mimetype = "text/javascript" if filename.endswith(".js") else None
+    return immutable(send_from_directory(STATIC, filename, max_age=ONE_YEAR, mimetype=mimetype))
