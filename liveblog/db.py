@@ -1,5 +1,9 @@
 """Flask glue for the database: one engine per app, one session per app context."""
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +17,7 @@ from flask import g
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -26,6 +31,8 @@ def make_engine(url: str, sqlite_busy_timeout_ms: int = 10_000) -> Engine:
     """An engine; SQLite gets WAL, foreign keys, a busy timeout and honest transactions."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, **POOL)
+    if make_url(url).database in (None, "", ":memory:"):
+        url = _scratch_database()
     engine = create_engine(url, **POOL)
 
     @event.listens_for(engine, "connect")
@@ -48,6 +55,17 @@ def make_engine(url: str, sqlite_busy_timeout_ms: int = 10_000) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _scratch_database() -> str:
+    """A SQLite URL for ``sqlite://``: a database of this process's own that goes when the
+    process does. SQLite's ``:memory:`` is one connection's, so a pool of threads cannot
+    share it; a file in RAM-backed temporary space (/dev/shm where there is one) can be."""
+    folder = tempfile.mkdtemp(
+        prefix="liveblog-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
+    )
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return f"sqlite:///{folder}/liveblog.sqlite"
 
 
 class Database:

@@ -5,6 +5,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
+from importlib.resources import files
 from pathlib import Path
 
 from jinja2 import BaseLoader
@@ -16,8 +17,17 @@ from jinja2 import select_autoescape
 
 from .embeds.images import srcset
 
-THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 DEFAULT_THEME = "default"
+
+
+def bundled_themes() -> Path:
+    """The themes that ship with Liveblog: inside the installed package, where a wheel puts
+    them (``liveblog/bundled_themes``), or the repository's own ``themes/`` in a checkout."""
+    installed = Path(str(files("liveblog") / "bundled_themes"))
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "themes"
+
+
+THEMES_DIR = bundled_themes()
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,7 @@ class Server:
     workdir: Path
     workers: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
+    command: Path = LIVEBLOG  # the `liveblog` executable: this checkout's, or an installed one
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = Path()
@@ -262,7 +263,7 @@ class Server:
     def start(self, timeout: float = 20) -> None:
         assert self.process is None or self.process.poll() is not None
         self.log_path = self.workdir / f"server-{next(_numbers)}.log"
-        command = [str(LIVEBLOG), "serve", "--host", HOST, "--port", str(self.port)]
+        command = [str(self.command), "serve", "--host", HOST, "--port", str(self.port)]
         command += ["--workers", str(self.workers), "--no-access-log"]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -271,6 +272,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                cwd=self.workdir,
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout

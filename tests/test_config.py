@@ -12,6 +12,7 @@ from sqlalchemy import text
 import liveblog
 from liveblog import create_app
 from liveblog import db
+from liveblog.cli import cli
 from liveblog.config import SETTINGS
 from liveblog.config import load_config
 from tests.factories import shut
@@ -215,6 +216,39 @@ def test_sqlite_busy_timeout_from_the_environment(instance, monkeypatch, make_ap
     monkeypatch.setenv("LIVEBLOG_SQLITE_BUSY_TIMEOUT", "2500")
     with db.database(make_app()).engine.connect() as connection:
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 2500
+
+
+def test_an_in_memory_url_gives_each_app_a_database_of_its_own(instance, make_app):
+    first, second = make_app({"DATABASE_URL": "sqlite://"}), make_app({"DATABASE_URL": "sqlite://"})
+    for app in (first, second):
+        db.database(app).upgrade()
+    result = first.test_cli_runner().invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    token = result.output.split()[-1]
+    failures = []
+
+    def write_and_read(number):  # threads share the database, each with its own connection
+        client = first.test_client()
+        for attempt in range(5):
+            posted = client.post(
+                "/api/v1/blogs/syria-hama-offensive/entries",
+                json={"body": f"Update {number}.{attempt}"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            read = client.get("/syria-hama-offensive/changes?since=0")
+            if (posted.status_code, read.status_code) != (201, 200):
+                failures.append((posted.get_data(as_text=True), read.get_data(as_text=True)))
+
+    threads = [threading.Thread(target=write_and_read, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
+    changes = first.test_client().get("/syria-hama-offensive/changes?since=0").get_json()
+    assert changes["seq"] == 3 + 20
+    assert second.test_client().get("/syria-hama-offensive/").status_code == 404
+    assert not Path(db.database(first).engine.url.database).is_relative_to(instance)
 
 
 # Only the wiring modules know Flask
