@@ -26,6 +26,7 @@ run: $(VENV)/installed
 lint: $(VENV)/installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # What the browser and HTML-validity tests need beyond Python: Debian's chromium, Java,
 # the Nu HTML checker from npm (its install script would download a JDK: skipped), and

@@ -204,12 +204,14 @@ def log_in(
         session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < since))
         recent = select(func.count()).select_from(LoginAttempt)
         recent = recent.where(LoginAttempt.created_at >= since)
-        if session.scalar(recent.where(LoginAttempt.email == email)) >= limits.per_account:
+        if (session.scalar(recent.where(LoginAttempt.email == email)) or 0) >= limits.per_account:
             raise TooManyAttempts(
                 f"Too many failed log-ins for {email}. Wait {minutes} minutes and try again, "
                 "or ask an admin to reset your password."
             )
-        if session.scalar(recent.where(LoginAttempt.address == address)) >= limits.per_address:
+        if (
+            session.scalar(recent.where(LoginAttempt.address == address)) or 0
+        ) >= limits.per_address:
             raise TooManyAttempts(
                 f"Too many failed log-ins from your network. Wait {minutes} minutes and try again."
             )

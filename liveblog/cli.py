@@ -62,7 +62,7 @@ def _require_migrated() -> None:
 
 @cli.command("run", params=run_command.params, help=run_command.help)
 @click.pass_context
-def run(ctx: click.Context, **options: Any) -> None:
+def run(ctx: click.Context, /, **options: Any) -> None:
     """Run the development server (checks the database first)."""
     info = ctx.ensure_object(ScriptInfo)
     with info.load_app().app_context():

@@ -103,14 +103,16 @@ def init_app(app: Flask) -> None:
 
 def database(app: Flask | None = None) -> Database:
     """The Database of ``app`` (default: the current app)."""
-    return (app or current_app).extensions["liveblog.db"]  # type: ignore[no-any-return]
+    found: Database = (app or current_app).extensions["liveblog.db"]
+    return found
 
 
 def session() -> Session:
     """The current app context's session, opened on first use."""
     if "db_session" not in g:
         g.db_session = database().sessions()
-    return g.db_session  # type: ignore[no-any-return]
+    opened: Session = g.db_session
+    return opened
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -201,7 +201,8 @@ def atom_feed(
         fe.content(_xml(absolutize(str(entry.html), links.base)), type="html")
         if entry.key_event:
             fe.category(term=KEY_EVENT_TERM, label=KEY_EVENT_LABEL)
-    return fg.atom_str(pretty=True)  # type: ignore[no-any-return]
+    document: bytes = fg.atom_str(pretty=True)
+    return document
 
 
 def rss_feed(blog: Blog, entries: Sequence[Entry], links: FeedLinks, variant: str = "all") -> bytes:
@@ -224,7 +225,8 @@ def rss_feed(blog: Blog, entries: Sequence[Entry], links: FeedLinks, variant: st
         fe.content(_xml(absolutize(str(entry.html), links.base)), type="html")
         if entry.key_event:
             fe.category(term=KEY_EVENT_TERM, label=KEY_EVENT_LABEL)
-    return fg.rss_str(pretty=True)  # type: ignore[no-any-return]
+    document: bytes = fg.rss_str(pretty=True)
+    return document
 
 
 def json_feed(

@@ -210,7 +210,7 @@ class RedisSource(PollingSource):
             self.poll(parsed[0])
 
     def run(self) -> None:
-        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         pubsub.subscribe(REDIS_CHANNEL)
         try:
             self.poll()

@@ -259,7 +259,7 @@ def _published_at(
     status: str, values: dict[str, Any], current: datetime | None, now: datetime
 ) -> datetime | None:
     """The publication time an entry will have in ``status``, given what the editor sent."""
-    moment = values.get("published_at", current)
+    moment: datetime | None = values.get("published_at", current)
     if status == "scheduled":
         if moment is None or moment <= now:
             raise _invalid("published_at", "must be a time in the future to schedule an entry")

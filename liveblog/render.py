@@ -1,5 +1,6 @@
 """The content pipeline: blocks -> safe HTML. Pure functions, run once per entry version."""
 
+from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +33,9 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener"
 
 
-def _set_link_rel(attrs: dict[Any, str], new: bool = False) -> dict[Any, str]:
+def _set_link_rel(
+    attrs: MutableMapping[tuple[str | None, str], str], new: bool = False
+) -> MutableMapping[tuple[str | None, str], str]:
     attrs[(None, "rel")] = LINK_REL
     return attrs
 

@@ -150,10 +150,10 @@ class Fields:
         value = self._get(name, required)
         if value is _MISSING:
             return value
-        kinds: tuple[type, ...] = (int,) if integer else (int, float)
         if (
             isinstance(value, bool)
-            or not isinstance(value, kinds)
+            or not isinstance(value, int | float)
+            or (integer and not isinstance(value, int))
             # isfinite() of an int beyond float's range raises OverflowError; ints are finite
             or (isinstance(value, float) and not math.isfinite(value))
         ):

@@ -29,6 +29,15 @@ def soup(response):
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
+@pytest.mark.parametrize("path", ["/editor/", "/editor/blogs/hama/", "/editor/admin/users"])
+def test_every_editor_page_is_html_that_no_one_caches(as_admin, api, path):
+    response = as_admin.client.get(path)
+    assert (response.status_code, response.content_type) == (200, "text/html; charset=utf-8")
+    assert response.headers["Cache-Control"] == "no-store"
+    login = as_admin.client.application.test_client().get("/editor/login")
+    assert login.content_type == "text/html; charset=utf-8"
+
+
 def test_the_dashboard_lists_live_blogs_first_with_their_latest_update(as_editor, session, api):
     make_blog(session, slug="old-story", title="Old story", status="ended")
     api.post_entry(body="First")

@@ -122,10 +122,9 @@ class Resolver:
         if self.save_poster is None or thumbnail is None:
             return None
         try:
-            saved = self.save_poster(self._get(thumbnail, "image/*", what=" for the picture").body)
+            return self.save_poster(self._get(thumbnail, "image/*", what=" for the picture").body)
         except EmbedError:
             return None
-        return {name: saved[name] for name in ("url", "width", "height") if name in saved} or None
 
     def endpoint(self, url: str) -> str:
         """The oEmbed request for ``url``: from the table, else discovered on its page."""

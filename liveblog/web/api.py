@@ -7,6 +7,7 @@ from flask import Blueprint
 from flask import Response
 from flask import current_app
 from flask import g
+from flask import jsonify
 from flask import request
 from flask import url_for
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -88,7 +89,8 @@ def _reject_constant(name: str) -> None:
 
 
 def _user() -> User:
-    return g.user  # type: ignore[no-any-return]
+    user: User = g.user
+    return user
 
 
 def _page_size() -> int:
@@ -101,7 +103,7 @@ def _page_size() -> int:
 
 
 def _entry_response(entry: Entry, blog: Blog, status: int = 200) -> Response:
-    response = current_app.json.response(entry_json(entry, blog))
+    response = jsonify(entry_json(entry, blog))
     response.status_code = status
     response.headers["ETag"] = entry_etag(entry)
     return response
@@ -292,7 +294,7 @@ def resolver() -> Resolver:
     found = current_app.extensions.get("liveblog.resolver")
     if found is None:
         found = current_app.extensions["liveblog.resolver"] = resolver_from(current_app.config)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 @bp.post("/embeds/resolve")

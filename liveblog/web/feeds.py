@@ -76,7 +76,8 @@ def _build(blog: Blog, fmt: str, variant: str) -> bytes:
 
 def feed_cache(app: Flask | None = None) -> feeds.FeedCache:
     """This process's built feeds for ``app`` (default: the current app)."""
-    return (app or current_app).extensions["liveblog.feeds"]  # type: ignore[no-any-return]
+    cache: feeds.FeedCache = (app or current_app).extensions["liveblog.feeds"]
+    return cache
 
 
 def init_app(app: Flask) -> None:

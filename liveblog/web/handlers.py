@@ -7,6 +7,7 @@ from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import g
+from flask import jsonify
 from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     """An ``application/problem+json`` response (RFC 9457)."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    response = current_app.json.response(body)
+    response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response

@@ -8,6 +8,7 @@ from flask import Blueprint
 from flask import Flask
 from flask import Response
 from flask import current_app
+from flask import jsonify
 from flask import request
 from sqlalchemy.orm import Session
 
@@ -43,7 +44,8 @@ class Live:
 
 
 def live() -> Live:
-    return current_app.extensions["liveblog.live"]  # type: ignore[no-any-return]
+    state: Live = current_app.extensions["liveblog.live"]
+    return state
 
 
 def init_app(app: Flask) -> Live:
@@ -151,25 +153,23 @@ def events(slug: str) -> Response:
     return Response(stream, mimetype="text/event-stream", headers=headers)
 
 
-def _stream(
-    state: Live, blog_id: int, since: int, latest: int, ended: bool
-) -> Iterator[str | bytes]:
-    yield f"retry: {state.retry_ms}\n\n"
+def _stream(state: Live, blog_id: int, since: int, latest: int, ended: bool) -> Iterator[bytes]:
+    yield f"retry: {state.retry_ms}\n\n".encode()
     if since > latest:
-        yield "event: reset\ndata: {}\n\n"
+        yield b"event: reset\ndata: {}\n\n"
         return
     position = floor = since
     while True:
         if ended and position >= latest:
-            yield "event: stop\ndata: {}\n\n"
+            yield b"event: stop\ndata: {}\n\n"
             return
         latest = state.notifier.wait(blog_id, floor, state.heartbeat)
         if latest <= floor:
-            yield ": keep-alive\n\n"
+            yield b": keep-alive\n\n"
             continue
         pending = state.events.since(blog_id, position, latest)
         if pending is None:
-            yield "event: reset\ndata: {}\n\n"
+            yield b"event: reset\ndata: {}\n\n"
             return
         for event in pending:
             yield event.message
@@ -201,6 +201,6 @@ def changes(slug: str) -> Response:
             # Only up to last_seq, the seq the ETag names, however far the cache has got.
             "events": [event.data for event in pending or [] if event.seq <= blog.last_seq],
         }
-        return current_app.json.response(body)
+        return jsonify(body)
 
     return cached_for_readers(blog, f"changes:{since}", build, max_age=1)

@@ -14,6 +14,7 @@ from the cache are access-logged like any other, but gunicorn's ``pre_request`` 
 
 import errno
 import re
+import socket
 import time
 from datetime import timedelta
 from types import SimpleNamespace
@@ -116,7 +117,7 @@ class _Replayed:
     """A client socket whose first reads return bytes already taken from it (gunicorn's
     HTTP/1 parser reads with plain ``recv``)."""
 
-    def __init__(self, sock: Any, pending: bytes) -> None:
+    def __init__(self, sock: socket.socket, pending: bytes) -> None:
         self._sock, self._pending = sock, pending
 
     def recv(self, size: int) -> bytes:
@@ -130,6 +131,8 @@ class _Replayed:
 
 
 class PageCacheWorker(GeventWorker):  # type: ignore[misc]
+    alive: bool  # gunicorn's: False once the worker is to stop
+
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         page_cache = getattr(self.wsgi, "extensions", {}).get(pagecache.EXTENSION)
         if page_cache is None or not self._may_answer_first(addr):
