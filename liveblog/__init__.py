@@ -20,6 +20,7 @@ from .web import handlers
 from .web import live
 from .web import pagecache
 from .web import public
+from .web.converters import IdConverter
 from .web.converters import SlugConverter
 from .web.pagecache import PageCache
 
@@ -41,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(scheduler.ensure_running)
 
     app.url_map.converters["slug"] = SlugConverter
+    app.url_map.converters["id"] = IdConverter
     auth.init_app(app)
     for blueprint in (api.bp, editor.bp, public.bp, feed_views.bp, live.bp):
         app.register_blueprint(blueprint)

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import store
@@ -108,17 +107,13 @@ def create_blog(session: Session, themes: Themes, data: Any, actor: User) -> Blo
     """Create a blog (admins only)."""
     require_role(actor, "admin", "Only admins can create live blogs.")
     values = read_blog(data, themes, creating=True)
-    taken = Conflict(f"A live blog with the slug {values['slug']!r} already exists.")
-    try:
-        with store.transaction(session):
-            if session.scalar(select(Blog.id).where(Blog.slug == values["slug"])) is not None:
-                raise taken
-            blog = Blog(**{"standfirst": "", **{k: v for k, v in values.items() if v is not None}})
-            _set_status_times(blog, blog.status or "draft", utcnow())
-            session.add(blog)
-            session.flush()
-    except IntegrityError:  # another admin created the same slug a moment before
-        raise taken from None
+    with store.transaction(session):
+        if session.scalar(select(Blog.id).where(Blog.slug == values["slug"])) is not None:
+            raise Conflict(f"A live blog with the slug {values['slug']!r} already exists.")
+        blog = Blog(**{"standfirst": "", **{k: v for k, v in values.items() if v is not None}})
+        _set_status_times(blog, blog.status or "draft", utcnow())
+        session.add(blog)
+        session.flush()
     return blog
 
 

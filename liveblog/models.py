@@ -152,6 +152,11 @@ class Entry(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    def visible_to(self, user: User) -> bool:
+        """Whether ``user`` may know this entry exists: editors see every entry, others the
+        published ones and their own (store.editor_entries applies the same rule in SQL)."""
+        return user.can("editor") or self.status == "published" or self.author_id == user.id
+
 
 class Revision(Base):
     """The state of an entry at one version: who made it, when, and what it said."""

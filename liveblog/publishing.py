@@ -158,7 +158,7 @@ def update_entry(
     now = now or utcnow()
     try:
         with store.transaction(session):
-            blog, entry = _entry_to_change(session, slug, entry_id, if_match, "be edited")
+            blog, entry = _entry_to_change(session, slug, entry_id, actor, if_match, "be edited")
             status = values.get("status", entry.status)
             _check_editable(actor, entry, status, values)
             was_published, was_pinned = entry.status == "published", entry.pinned
@@ -203,7 +203,7 @@ def delete_entry(
     """Turn an entry into a tombstone: gone for readers, still reported by the change log."""
     now = utcnow()
     with store.transaction(session):
-        blog, entry = _entry_to_change(session, slug, entry_id, if_match, "be deleted again")
+        blog, entry = _entry_to_change(session, slug, entry_id, actor, if_match, "be deleted again")
         _check_editable(actor, entry, entry.status, {}, deleting=True)
         was_published = entry.status == "published"
         entry.status, entry.pinned, entry.updated_at = "deleted", False, now
@@ -336,12 +336,13 @@ def _keep_revision(session: Session, entry: Entry, editor: User, now: datetime) 
 
 
 def _entry_to_change(
-    session: Session, slug: str, entry_id: int, if_match: str | None, change: str
+    session: Session, slug: str, entry_id: int, actor: User, if_match: str | None, change: str
 ) -> tuple[Blog, Entry]:
     """The blog, locked for this transaction, and its entry at the version ``if_match`` names;
-    a deleted entry cannot ``change`` ("be edited")."""
+    a deleted entry cannot ``change`` ("be edited"). An entry ``actor`` may not see is not
+    there for them, before any version is compared."""
     blog = store.get_blog(session, slug, lock=True)
-    entry = store.get_entry(session, blog, entry_id)
+    entry = store.get_entry(session, blog, entry_id, visible_to=actor)
     _check_version(entry, if_match)
     if entry.status == "deleted":
         raise Conflict(f"Entry {entry_id} has been deleted and cannot {change}.")

@@ -12,9 +12,11 @@ from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy import tuple_
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .errors import Conflict
 from .errors import LiveblogError
 from .errors import NotFound
 from .models import ApiToken
@@ -34,12 +36,36 @@ READER_STATUSES = ("live", "ended")
 MAX_ID = 2**31
 
 
+# What a writer is told when a unique constraint stops it: someone saved the same thing
+# a moment before (the use cases check first, so only a race gets here).
+TAKEN = {
+    ("users", "email"): "A user with this email address already exists.",
+    ("blogs", "slug"): "A live blog with this slug already exists; choose another.",
+}
+SAVED_MEANWHILE = "Someone else saved at the same moment; reload and try again."
+
+
+def _unique_violation(error: IntegrityError) -> tuple[str, str] | None:
+    """(table, column) of the unique constraint ``error`` broke, on SQLite or PostgreSQL."""
+    original = error.orig
+    message = str(original)
+    if message.startswith("UNIQUE constraint failed: "):  # SQLite: "… users.email"
+        table, _, column = message.removeprefix("UNIQUE constraint failed: ").partition(".")
+        return table, column
+    diag = getattr(original, "diag", None)
+    if getattr(original, "sqlstate", None) == "23505" and diag is not None:  # PostgreSQL
+        table = diag.table_name or ""
+        return table, (diag.constraint_name or "").removeprefix(f"uq_{table}_")
+    return None
+
+
 @contextmanager
 def transaction(session: Session) -> Iterator[None]:
     """A write transaction of its own: committed at the end, rolled back on error.
 
     Any read-only transaction the session has open is ended first, so that on SQLite the
-    write lock is taken at BEGIN (see db.make_engine) rather than upgraded mid-way.
+    write lock is taken at BEGIN (see db.make_engine) rather than upgraded mid-way. A
+    unique constraint that stops the write is a Conflict, on every backend.
     """
     if session.in_transaction():
         session.commit()
@@ -49,6 +75,12 @@ def transaction(session: Session) -> Iterator[None]:
     try:
         yield
         session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        broken = _unique_violation(error)
+        if broken is None:
+            raise
+        raise Conflict(TAKEN.get(broken, SAVED_MEANWHILE)) from None
     except BaseException:
         session.rollback()
         raise
@@ -84,9 +116,16 @@ def list_blogs(session: Session) -> list[Blog]:
     return sorted(blogs, key=lambda blog: order.get(blog.status, 3))
 
 
-def get_entry(session: Session, blog: Blog, entry_id: int) -> Entry:
+def get_entry(
+    session: Session, blog: Blog, entry_id: int, *, visible_to: User | None = None
+) -> Entry:
+    """Entry ``entry_id`` of ``blog``; with ``visible_to``, one that user may know of.
+
+    An entry the user may not see is "not there", in the same words as a missing one.
+    """
     entry = session.get(Entry, entry_id) if 0 < entry_id < MAX_ID else None
-    if entry is None or entry.blog_id != blog.id:
+    hidden = entry is not None and visible_to is not None and not entry.visible_to(visible_to)
+    if entry is None or entry.blog_id != blog.id or hidden:
         raise NotFound(f"Live blog {blog.slug!r} has no entry {entry_id}.")
     return entry
 

@@ -97,6 +97,8 @@ class Themes:
 
     def static_file(self, name: str, filename: str) -> Path | None:
         """The file ``filename`` from the first static folder of ``name``'s chain that has it."""
+        if "\x00" in filename:  # no file has one, and the OS refuses to look
+            return None
         folders = [theme.path / "static" for theme in self.chain(name)]
         if self.override_dir:
             folders.insert(0, self.override_dir / "static")

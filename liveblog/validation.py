@@ -34,7 +34,11 @@ def check_url(value: str, *, allow_path: bool = False) -> str | None:
     """The problem with ``value`` as a link, or None: only http(s) (and /paths if allowed)."""
     if allow_path and value.startswith("/") and not value.startswith("//"):
         return None
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        _port = parts.port  # read on first use, where ":99999" would raise
+    except ValueError as error:
+        return f"is not a valid URL ({error})"
     if parts.scheme not in ("http", "https") or not parts.netloc:
         wanted = "an http(s) URL or a path starting with /" if allow_path else "an http(s) URL"
         return f"must be {wanted}"

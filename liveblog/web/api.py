@@ -23,7 +23,6 @@ from ..embeds.resolver import Resolver
 from ..embeds.resolver import resolver_from
 from ..errors import Forbidden
 from ..errors import LiveblogError
-from ..errors import NotFound
 from ..errors import PayloadTooLarge
 from ..errors import Unauthorized
 from ..errors import UnsupportedMediaType
@@ -175,19 +174,15 @@ def preview_entry(slug: str) -> Any:
 def _readable_entry(slug: str, entry_id: int) -> tuple[Entry, Blog]:
     session = db.session()
     blog = store.get_blog(session, slug)
-    entry = store.get_entry(session, blog, entry_id)
-    user = _user()
-    if not user.can("editor") and entry.status != "published" and entry.author_id != user.id:
-        raise NotFound(f"Live blog {slug!r} has no entry {entry_id}.")
-    return entry, blog
+    return store.get_entry(session, blog, entry_id, visible_to=_user()), blog
 
 
-@bp.get("/blogs/<slug:slug>/entries/<int:entry_id>")
+@bp.get("/blogs/<slug:slug>/entries/<id:entry_id>")
 def get_entry(slug: str, entry_id: int) -> Any:
     return _entry_response(*_readable_entry(slug, entry_id))
 
 
-@bp.patch("/blogs/<slug:slug>/entries/<int:entry_id>")
+@bp.patch("/blogs/<slug:slug>/entries/<id:entry_id>")
 def update_entry(slug: str, entry_id: int) -> Any:
     if_match = request.headers.get("If-Match")
     entry = publishing.update_entry(
@@ -196,16 +191,19 @@ def update_entry(slug: str, entry_id: int) -> Any:
     return _entry_response(entry, entry.blog)
 
 
-@bp.delete("/blogs/<slug:slug>/entries/<int:entry_id>")
+@bp.delete("/blogs/<slug:slug>/entries/<id:entry_id>")
 def delete_entry(slug: str, entry_id: int) -> Any:
     if_match = request.headers.get("If-Match")
     publishing.delete_entry(db.session(), slug, entry_id, _user(), if_match)
     return "", 204
 
 
-@bp.get("/blogs/<slug:slug>/entries/<int:entry_id>/revisions")
+@bp.get("/blogs/<slug:slug>/entries/<id:entry_id>/revisions")
 def list_revisions(slug: str, entry_id: int) -> Any:
     entry, _blog = _readable_entry(slug, entry_id)
+    if not _user().can("editor") and entry.author_id != _user().id:
+        # Its earlier versions may be drafts the author never published.
+        raise Forbidden("Contributors can see the history of their own entries only.")
     return {
         "items": [
             {
@@ -248,7 +246,7 @@ def create_user() -> Any:
     return user_json(user), 201
 
 
-@bp.patch("/users/<int:user_id>")
+@bp.patch("/users/<id:user_id>")
 def update_user(user_id: int) -> Any:
     """Change another user's role, or deactivate or reactivate them (admins only)."""
     fields = Fields.top(read_json(), ("role", "active"))
@@ -265,7 +263,7 @@ def update_user(user_id: int) -> Any:
     return user_json(user)
 
 
-@bp.post("/users/<int:user_id>/tokens")
+@bp.post("/users/<id:user_id>/tokens")
 def create_user_token(user_id: int) -> Any:
     """A new API token for the user; the response is the only time it is shown."""
     fields = Fields.top(read_json(), ("label",))
@@ -275,7 +273,7 @@ def create_user_token(user_id: int) -> Any:
     return {"token": token}, 201
 
 
-@bp.delete("/tokens/<int:token_id>")
+@bp.delete("/tokens/<id:token_id>")
 def revoke_token(token_id: int) -> Any:
     accounts.revoke_token(db.session(), _user(), token_id)
     return "", 204

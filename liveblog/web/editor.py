@@ -133,11 +133,20 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 
 
 def _safe_next(target: str | None) -> str:
-    """Where to go after logging in: only a path inside the editor."""
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/editor/"):
+    """Where to go after logging in: a path inside the editor on this site, else the dashboard.
+
+    Nothing that could leave the site (a scheme, a host, ``//`` or ``\\``) or break the
+    Location header (control characters) is followed.
+    """
+    target = target or ""
+    try:
+        parts = urlsplit(target)
+    except ValueError:
         return url_for("editor.dashboard")
-    return target or url_for("editor.dashboard")
+    unsafe = any(ord(character) < 0x20 or character in "\x7f\\" for character in target)
+    if unsafe or parts.scheme or parts.netloc or not parts.path.startswith("/editor/"):
+        return url_for("editor.dashboard")
+    return target
 
 
 def field_errors(error: ValidationError, prefix: str = "") -> dict[str, str]:
@@ -311,7 +320,7 @@ def create_user() -> Response:
     return _users(201, notice=f"{user.email} can now log in as {user.role}.")
 
 
-@bp.post("/admin/users/<int:user_id>")
+@bp.post("/admin/users/<id:user_id>")
 def change_user(user_id: int) -> Response:
     role = request.form.get("role") or None
     active = {"yes": True, "no": False}.get(request.form.get("active", ""))
@@ -323,7 +332,7 @@ def change_user(user_id: int) -> Response:
     return _users(notice=f"{user.email} is now {user.role}, {state}.")
 
 
-@bp.post("/admin/users/<int:user_id>/tokens")
+@bp.post("/admin/users/<id:user_id>/tokens")
 def create_token(user_id: int) -> Response:
     label = request.form.get("label", "")
     try:
@@ -333,7 +342,7 @@ def create_token(user_id: int) -> Response:
     return _users(201, new_token=token, token_user=user_id)
 
 
-@bp.post("/admin/tokens/<int:token_id>/revoke")
+@bp.post("/admin/tokens/<id:token_id>/revoke")
 def revoke_token(token_id: int) -> Response:
     try:
         token = accounts.revoke_token(db.session(), _user(), token_id)

@@ -126,7 +126,7 @@ def live_page(slug: str) -> Response:
     return cached_for_readers(blog, request.full_path, build)
 
 
-@bp.get("/<slug:slug>/updates/<int:entry_id>")
+@bp.get("/<slug:slug>/updates/<id:entry_id>")
 def entry(slug: str, entry_id: int) -> Response:
     blog = store.reader_blog(db.session(), slug)
 
