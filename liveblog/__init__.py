@@ -20,6 +20,7 @@ from .web import handlers
 from .web import live
 from .web import pagecache
 from .web import public
+from .web import security
 from .web.converters import IdConverter
 from .web.converters import SlugConverter
 from .web.pagecache import PageCache
@@ -49,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     feed_views.init_app(app)
     live_state = live.init_app(app)
     handlers.register(app)
+    app.after_request(security.common_headers)
     if size := int(app.config["PAGE_CACHE_SIZE"]):
         page_cache = PageCache(app.wsgi_app, live_state.notifier, live_state.source, size)
         app.wsgi_app = page_cache  # type: ignore[method-assign]

@@ -33,6 +33,11 @@ SETTINGS = (
         None,
         "Folder of uploaded images, served under /media/; instance/media when unset",
     ),
+    Setting(
+        "HSTS_SECONDS",
+        31_536_000,
+        "Seconds browsers are told to keep to HTTPS, sent on answers over HTTPS; 0 turns off",
+    ),
     Setting("MAX_REQUEST_BYTES", 1_048_576, "Largest request body accepted (413 beyond)"),
     Setting("SITE_NAME", "Liveblog", "The publisher's name on pages and in structured data"),
     Setting(

@@ -192,3 +192,52 @@ def test_contributors_cannot_read_the_drafts_behind_someone_elses_entry(api):
     own = contributor.post_entry(body="My draft.")
     assert contributor.get(f"{ENTRIES}/{own['id']}/revisions").status_code == 200
     assert api.get(path).status_code == 200
+
+
+# 11. Headers: no sniffing anywhere, no storing of secrets, HSTS over HTTPS, legacy framing
+
+
+def test_every_kind_of_response_forbids_content_sniffing(api, client):
+    entry = api.post_entry()
+    paths = [
+        "/hama/",
+        f"/hama/updates/{entry['id']}",
+        "/hama/feed.atom",
+        "/hama/feed.rss",
+        "/hama/feed.json",
+        "/hama/changes?since=0",
+        "/no-such-blog/",
+        "/editor/login",
+    ]
+    for path in paths:
+        assert client.get(path).headers["X-Content-Type-Options"] == "nosniff", path
+    assert api.get("/api/v1/blogs").headers["X-Content-Type-Options"] == "nosniff"
+    with client.get("/hama/events") as stream:
+        assert stream.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_api_answers_and_new_tokens_are_never_stored(api):
+    admin = api.as_role("admin")
+    created = admin.post(f"/api/v1/users/{api.user.id}/tokens", json={"label": "desk"})
+    assert created.status_code == 201 and created.get_json()["token"]
+    for response in (created, api.get("/api/v1/blogs"), admin.get("/api/v1/users")):
+        assert response.headers["Cache-Control"] == "no-store"
+    missing = api.get("/api/v1/blogs/nope")
+    assert (missing.status_code, missing.headers["Cache-Control"]) == (404, "no-store")
+
+
+def test_pages_say_how_they_may_be_framed_to_old_browsers_too(api, client):
+    for path in ("/hama/", "/no-such-blog/", "/editor/login"):
+        response = client.get(path)
+        assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "SAMEORIGIN", path
+    assert "X-Frame-Options" not in client.get("/hama/feed.atom").headers
+
+
+def test_strict_transport_security_only_over_https(make_app, api):
+    app = api.client.application
+    over_https = app.test_client().get("/hama/", base_url="https://news.example")
+    assert over_https.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in app.test_client().get("/hama/").headers
+    off = make_app(HSTS_SECONDS=0).test_client().get("/", base_url="https://news.example")
+    assert "Strict-Transport-Security" not in off.headers

@@ -45,6 +45,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PAGE_SIZE = 200
 
 
+@bp.after_request
+def never_stored(response: Response) -> Response:
+    """API answers are one user's, and some carry secrets (a new token): no cache keeps them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.before_request
 def authenticate() -> None:
     header = request.headers.get("Authorization", "")

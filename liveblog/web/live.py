@@ -145,6 +145,9 @@ def events(slug: str) -> Response:
     """The blog's changes as they happen; resumes after ``Last-Event-ID`` (or ``?since=``)."""
     blog = store.reader_blog(db.session(), slug)
     since = _since(blog)
+    if blog.status == "ended" and since >= blog.last_seq:
+        # Nothing more will come: a 204 is what makes an EventSource stop reconnecting.
+        return Response(status=204, headers={"Cache-Control": "no-store"})
     state = live()
     state.source.ensure_running()
     state.notifier.publish(blog.id, blog.last_seq)

@@ -175,5 +175,4 @@ def media(name: str) -> Any:
     response = send_from_directory(current_app.config["MEDIA_PATH"], name, max_age=ONE_YEAR)
     if name.startswith("uploads/"):  # named by their content: a new file gets a new name
         immutable(response)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,10 +1,12 @@
-"""The pages' security headers: one Content-Security-Policy, built from what they may load."""
+"""Security headers: one Content-Security-Policy for the pages, built from what they may
+load, and what every response carries."""
 
 import re
 from urllib.parse import urlsplit
 
 from flask import Response
 from flask import current_app
+from flask import request
 
 from ..embeds.providers import PLAYER_ORIGINS
 from ..embeds.widgets import Widget
@@ -47,6 +49,25 @@ def reader_headers(response: Response) -> Response:
     """The headers every reader page carries (a page may have set a wider policy already)."""
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", content_security_policy())
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    return response
+
+
+# frame-ancestors as the one legacy header browsers without CSP level 2 understand.
+_FRAME_OPTIONS = {"'self'": "SAMEORIGIN", "'none'": "DENY"}
+
+
+def common_headers(response: Response) -> Response:
+    """What every response carries: no content sniffing; an X-Frame-Options that says what
+    the page's own frame-ancestors says (when old browsers can express it); and, over
+    HTTPS, Strict-Transport-Security for HSTS_SECONDS."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    ancestors = re.search(
+        r"(?:^|;)\s*frame-ancestors\s+([^;]+)", response.headers.get("Content-Security-Policy", "")
+    )
+    if ancestors and (legacy := _FRAME_OPTIONS.get(ancestors.group(1).strip())):
+        response.headers.setdefault("X-Frame-Options", legacy)
+    seconds = int(current_app.config["HSTS_SECONDS"])
+    if seconds and request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}")
     return response

@@ -219,28 +219,37 @@
       if (source.readyState !== EventSource.CLOSED) return;
       failures += 1;
       source = null;
-      timer = window.setTimeout(connect, backoff());
+      // The server closes the stream for good (204) once the blog has ended: ask once.
+      fetchChanges(function () {
+        timer = window.setTimeout(connect, backoff());
+      });
     };
+  }
+
+  // Applies the changes since seq, then calls next(ok), unless the blog has ended.
+  function fetchChanges(next) {
+    var request = new XMLHttpRequest();
+    request.open("GET", root.getAttribute("data-changes") + "?since=" + seq);
+    request.onload = function () {
+      if (request.status !== 200) return next(false);
+      var body = JSON.parse(request.responseText);
+      if (body.reset) return window.location.reload();
+      body.events.forEach(receive);
+      if (body.status === "ended") return stop();
+      next(true);
+    };
+    request.onerror = function () {
+      next(false);
+    };
+    request.send();
   }
 
   function poll() {
     if (stopped) return;
-    var request = new XMLHttpRequest();
-    request.open("GET", root.getAttribute("data-changes") + "?since=" + seq);
-    request.onload = function () {
-      if (request.status !== 200) return request.onerror();
-      var body = JSON.parse(request.responseText);
-      if (body.reset) return window.location.reload();
-      failures = 0;
-      body.events.forEach(receive);
-      if (body.status === "ended") return stop();
-      timer = window.setTimeout(poll, POLL_MS);
-    };
-    request.onerror = function () {
-      failures += 1;
-      timer = window.setTimeout(poll, Math.max(POLL_MS, backoff()));
-    };
-    request.send();
+    fetchChanges(function (ok) {
+      failures = ok ? 0 : failures + 1;
+      timer = window.setTimeout(poll, ok ? POLL_MS : Math.max(POLL_MS, backoff()));
+    });
   }
 
   function stop() {
