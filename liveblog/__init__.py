@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
 from .config import load_config
@@ -51,6 +52,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     live_state = live.init_app(app)
     handlers.register(app)
     app.after_request(security.common_headers)
+    if proxies := int(app.config["TRUSTED_PROXIES"]):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     if size := int(app.config["PAGE_CACHE_SIZE"]):
         page_cache = PageCache(app.wsgi_app, live_state.notifier, live_state.source, size)
         app.wsgi_app = page_cache  # type: ignore[method-assign]

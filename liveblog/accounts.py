@@ -1,4 +1,5 @@
-"""Users and API tokens. Passwords and tokens are stored only as hashes."""
+"""Users, their editor sessions and API tokens. Passwords, sessions and tokens are stored
+only as hashes."""
 
 import re
 import secrets
@@ -24,12 +25,14 @@ from .errors import TooManyAttempts
 from .errors import ValidationError
 from .models import ROLES
 from .models import ApiToken
+from .models import EditorSession
 from .models import LoginAttempt
 from .models import User
 from .models import utcnow
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 10
+SESSION_LIFETIME = timedelta(days=14)
 
 
 def create_user(
@@ -42,8 +45,8 @@ def create_user(
         errors.append(FieldError("email", "must be an email address such as desk@example.org"))
     if role not in ROLES:
         errors.append(FieldError("role", f"must be one of: {', '.join(ROLES)}"))
-    if password is not None and len(password) < MIN_PASSWORD:
-        errors.append(FieldError("password", f"must be at least {MIN_PASSWORD} characters"))
+    if password is not None and (problem := _password_problem(password)):
+        errors.append(FieldError("password", problem))
     if errors:
         raise ValidationError(errors)
     with store.transaction(session):
@@ -59,15 +62,22 @@ def create_user(
     return user
 
 
+def _password_problem(password: str) -> str | None:
+    return f"must be at least {MIN_PASSWORD} characters" if len(password) < MIN_PASSWORD else None
+
+
 @cache
 def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def check_password(user: User, password: str) -> bool:
-    return bool(
-        user.active and user.password_hash and check_password_hash(user.password_hash, password)
-    )
+def check_password(user: User | None, password: str) -> bool:
+    """Whether ``password`` is the active ``user``'s. Always one hash, whoever is asked
+    about, so the answer's timing does not tell which emails have accounts, nor which of
+    those are deactivated or have no password."""
+    stored = user.password_hash if user is not None else None
+    matches = check_password_hash(stored or _dummy_hash(), password)
+    return bool(user is not None and user.active and stored and matches)
 
 
 def create_token(session: Session, user: User, label: str = "") -> str:
@@ -139,17 +149,80 @@ def change_user(
     *,
     role: str | None = None,
     active: bool | None = None,
+    password: str | None = None,
 ) -> User:
-    """Change another user's role or deactivate/reactivate them (admins only)."""
+    """Change another user's role, password, or standing (admins only).
+
+    Any of these ends the user's editor sessions: they log in again, as they now are.
+    """
     if role is not None and role not in ROLES:
         raise ValidationError([FieldError("role", f"must be one of: {', '.join(ROLES)}")])
+    if password is not None and (problem := _password_problem(password)):
+        raise ValidationError([FieldError("password", problem)])
     with store.transaction(session):
         user = _other_user(session, actor, user_id)
+        changed = (role is not None and role != user.role) or (
+            active is not None and active != user.active
+        )
         if role is not None:
             user.role = role
         if active is not None:
             user.active = active
+        if password is not None:
+            user.password_hash = generate_password_hash(password)
+        if changed or password is not None:
+            end_sessions(session, user)
     return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Give ``user`` a new password (the operator's ``liveblog users set-password``)."""
+    if problem := _password_problem(password):
+        raise ValidationError([FieldError("password", problem)])
+    with store.transaction(session):
+        user.password_hash = generate_password_hash(password)
+        end_sessions(session, user)
+
+
+# Editor sessions
+
+
+def open_session(session: Session, user: User, now: datetime | None = None) -> str:
+    """A new editor session for ``user``; returns its secret, for the cookie only."""
+    now = now or utcnow()
+    secret = secrets.token_urlsafe(32)
+    with store.transaction(session):
+        session.execute(delete(EditorSession).where(EditorSession.expires_at <= now))
+        session.add(
+            EditorSession(
+                user_id=user.id,
+                token_hash=store.hash_token(secret),
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+            )
+        )
+    return secret
+
+
+def session_user(session: Session, secret: str, now: datetime | None = None) -> User | None:
+    """The active user of the unexpired session whose secret is ``secret``."""
+    query = select(EditorSession).where(EditorSession.token_hash == store.hash_token(secret))
+    found = session.scalars(query).one_or_none()
+    if found is None or found.expires_at <= (now or utcnow()) or not found.user.active:
+        return None
+    return found.user
+
+
+def close_session(session: Session, secret: str) -> None:
+    """End the session whose secret is ``secret`` (log-out)."""
+    with store.transaction(session):
+        query = delete(EditorSession).where(EditorSession.token_hash == store.hash_token(secret))
+        session.execute(query)
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every editor session of ``user``, in the caller's transaction."""
+    session.execute(delete(EditorSession).where(EditorSession.user_id == user.id))
 
 
 def issue_token(session: Session, actor: User, user_id: int, label: str) -> str:
@@ -207,7 +280,7 @@ def log_in(
         if (session.scalar(recent.where(LoginAttempt.email == email)) or 0) >= limits.per_account:
             raise TooManyAttempts(
                 f"Too many failed log-ins for {email}. Wait {minutes} minutes and try again, "
-                "or ask an admin to reset your password."
+                "or ask an admin to set a new password for you."
             )
         if (
             session.scalar(recent.where(LoginAttempt.address == address)) or 0
@@ -216,12 +289,8 @@ def log_in(
                 f"Too many failed log-ins from your network. Wait {minutes} minutes and try again."
             )
         user = store.get_user_by_email(session, email)
-        if user is None or not user.password_hash:
-            # Hash anyway, so that the answer's timing does not tell which emails have accounts.
-            check_password_hash(_dummy_hash(), password)
-        if user is None or not check_password(user, password):
-            session.add(LoginAttempt(email=email, address=address, created_at=now))
-        else:
+        if check_password(user, password) and user is not None:
             session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
             return user
+        session.add(LoginAttempt(email=email, address=address, created_at=now))
     raise LoginFailed("That email and password do not match an active account.")

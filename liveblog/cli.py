@@ -175,6 +175,26 @@ def create_user(
     click.echo(f"Created {user.role} {user.email}.")
 
 
+@users.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_password(email: str, password_stdin: bool) -> None:
+    """Give EMAIL a new password; their editor sessions end."""
+    _require_migrated()
+    user = store.get_user_by_email(db.session(), email)
+    if user is None:
+        raise click.ClickException(f"There is no user {email}.")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.set_password(db.session(), user, password)
+    except LiveblogError as error:
+        raise _fail_on(error) from None
+    click.echo(f"{user.email} has a new password; their editor sessions have ended.")
+
+
 @cli.group()
 def tokens() -> None:
     """Manage API tokens."""

@@ -47,6 +47,12 @@ SETTINGS = (
     Setting(
         "READER_STALE_WHILE_REVALIDATE", 30, "Seconds a CDN may serve a stale copy while refetching"
     ),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "Reverse proxies in front of the app whose X-Forwarded-For and X-Forwarded-Proto "
+        "are believed (the client's address for log-in limits, HTTPS for cookies); 0: none",
+    ),
     Setting("LOGIN_WINDOW", 900, "Seconds over which failed editor log-ins are counted"),
     Setting("LOGIN_MAX_PER_ACCOUNT", 5, "Failed log-ins to one account allowed per window"),
     Setting("LOGIN_MAX_PER_ADDRESS", 20, "Failed log-ins from one IP address allowed per window"),

@@ -95,6 +95,22 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class EditorSession(Base):
+    """A browser logged in to the editor. The cookie holds the secret and this row its
+    SHA-256, so the session ends the moment the row goes: at log-out, or when its user's
+    password, role or standing changes."""
+
+    __tablename__ = "editor_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
 class Blog(Base):
     __tablename__ = "blogs"
 

@@ -255,10 +255,12 @@ def create_user() -> Any:
 
 @bp.patch("/users/<id:user_id>")
 def update_user(user_id: int) -> Any:
-    """Change another user's role, or deactivate or reactivate them (admins only)."""
-    fields = Fields.top(read_json(), ("role", "active"))
+    """Change another user's role or password, or deactivate or reactivate them (admins
+    only); any of these ends the user's editor sessions."""
+    fields = Fields.top(read_json(), ("role", "active", "password"))
     role = fields.string("role", max_length=16)
     active = fields.boolean("active")
+    password = fields.string("password", max_length=1000)
     fields.raise_errors()
     user = accounts.change_user(
         db.session(),
@@ -266,6 +268,7 @@ def update_user(user_id: int) -> Any:
         user_id,
         role=role if given(role) else None,
         active=active if given(active) else None,
+        password=password if given(password) else None,
     )
     return user_json(user)
 

@@ -12,6 +12,7 @@ from flask import request
 from flask import session as cookie
 from flask.sessions import SecureCookieSessionInterface
 
+from .. import accounts
 from .. import db
 from ..accounts import LoginLimits
 from ..errors import Forbidden
@@ -33,7 +34,7 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = app.config["SESSION_COOKIE_SAMESITE"] or "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_NAME"] = "liveblog_session"
-    app.permanent_session_lifetime = timedelta(days=14)
+    app.permanent_session_lifetime = accounts.SESSION_LIFETIME
 
 
 def login_limits() -> LoginLimits:
@@ -46,24 +47,26 @@ def login_limits() -> LoginLimits:
 
 
 def start_session(user: User) -> None:
-    """Remember ``user`` in a fresh cookie, with a new CSRF token."""
+    """Open a session for ``user`` on the server and name it in a fresh cookie, with a
+    new CSRF token."""
     cookie.clear()
     cookie.permanent = True
-    cookie["user_id"] = user.id
+    cookie["session"] = accounts.open_session(db.session(), user)
     cookie["csrf"] = secrets.token_urlsafe(32)
 
 
 def end_session() -> None:
+    """End this browser's session on the server, so its cookie opens nothing any more."""
+    secret = cookie.get("session")
+    if isinstance(secret, str):
+        accounts.close_session(db.session(), secret)
     cookie.clear()
 
 
 def session_user() -> User | None:
-    """The active user the session cookie names, if any."""
-    user_id = cookie.get("user_id")
-    if not isinstance(user_id, int):
-        return None
-    user = db.session().get(User, user_id)
-    return user if user is not None and user.active else None
+    """The active user of the session the cookie names, while the server keeps it."""
+    secret = cookie.get("session")
+    return accounts.session_user(db.session(), secret) if isinstance(secret, str) else None
 
 
 def csrf_token() -> str:

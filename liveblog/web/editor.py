@@ -323,10 +323,15 @@ def create_user() -> Response:
 def change_user(user_id: int) -> Response:
     role = request.form.get("role") or None
     active = {"yes": True, "no": False}.get(request.form.get("active", ""))
+    password = request.form.get("password") or None
     try:
-        user = accounts.change_user(db.session(), _user(), user_id, role=role, active=active)
+        user = accounts.change_user(
+            db.session(), _user(), user_id, role=role, active=active, password=password
+        )
     except LiveblogError as error:
         return _users(error.status, errors={"form": error.detail})
+    if password is not None:
+        return _users(notice=f"{user.email} has a new password and must log in again.")
     state = "active" if user.active else "deactivated"
     return _users(notice=f"{user.email} is now {user.role}, {state}.")
 
