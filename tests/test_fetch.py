@@ -1,9 +1,9 @@
 """The guarded fetcher against real sockets: what it refuses, before sending anything;
-that redirects are vetted alike.
+that redirects are vetted alike; that DNS counts against its deadline.
 
-Tests that need an address that counts as public or a name of our choosing run in a
-network namespace of their own (root and ``ip netns``), where only ``lo`` exists: nothing
-they do leaves this machine.
+Tests that need an address that counts as public, a name of our choosing or a DNS server
+that never answers run in a network namespace of their own (root and ``ip netns``), where
+only ``lo`` exists: nothing they do leaves this machine.
 """
 
 import ipaddress
@@ -46,6 +46,8 @@ HOSTS = f"""\
 {PUBLIC} mixed.example
 127.0.0.1 mixed.example
 """
+# One look-up, and a long one: only the fetcher's own deadline can cut it short.
+RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:30 attempts:1\n"
 
 
 class Listener:
@@ -210,8 +212,8 @@ def test_the_api_gives_one_answer_for_an_open_and_a_closed_private_port(app, api
 
 @pytest.fixture(scope="module")
 def namespace() -> Iterator[str]:
-    """A network namespace with only lo (holding 127.0.0.1, ::1 and PUBLIC) and the names
-    of HOSTS."""
+    """A network namespace with only lo (holding 127.0.0.1, ::1 and PUBLIC), the names of
+    HOSTS, and DNS asked at 127.0.0.1, where a scenario may run a server or not."""
     name = f"liveblog-test-{os.getpid()}"
     try:
         subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True, text=True)
@@ -225,6 +227,7 @@ def namespace() -> Iterator[str]:
             subprocess.run(["ip", "-n", name, *command.split()], check=True)
         (etc / name).mkdir(parents=True)  # `ip netns exec` mounts these over /etc's own
         (etc / name / "hosts").write_text(HOSTS)
+        (etc / name / "resolv.conf").write_text(RESOLV_CONF)
         yield name
     finally:
         subprocess.run(["ip", "netns", "delete", name], check=False)
@@ -233,13 +236,19 @@ def namespace() -> Iterator[str]:
             etc.rmdir()
 
 
-def in_namespace(namespace: str, scenario: str, *args: Any, **env: str) -> Any:
+def in_namespace(
+    namespace: str, scenario: str, *args: Any, gevent: bool = False, **env: str
+) -> Any:
     """What ``scenario`` (a function of this module) returns when run in ``namespace``,
-    by this worktree's Python and code."""
+    by this worktree's Python and code; with ``gevent``, after gevent has patched it all
+    as in the production workers."""
     code = (
-        "import json, sys\n"
+        ("from gevent import monkey; monkey.patch_all()\n" if gevent else "")
+        + "import json, os, sys\n"
         + "from tests import test_fetch\n"
-        + f"print(json.dumps(test_fetch.{scenario}(*json.loads(sys.argv[1]))))\n"
+        + f"print(json.dumps(test_fetch.{scenario}(*json.loads(sys.argv[1]))), flush=True)\n"
+        # A look-up left running (that of a name DNS never answers) would hold up the exit.
+        + "os._exit(0)\n"
     )
     done = subprocess.run(
         ["ip", "netns", "exec", namespace, sys.executable, "-c", code, json.dumps(args)],
@@ -313,6 +322,23 @@ def outcome(url: str, timeout: float = 1.0) -> list[Any]:
 # Scenarios: run in the namespace by in_namespace(), each returns what the test checks.
 
 
+def fetch_a_name_dns_never_answers() -> dict[str, Any]:
+    dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dns.bind(("127.0.0.1", 53))  # and never answers
+    ticks = [0]
+    if "gevent" in sys.modules:
+        import gevent
+
+        def tick() -> None:
+            while True:
+                gevent.sleep(0.05)
+                ticks[0] += 1
+
+        gevent.spawn(tick)
+    error, _, elapsed = outcome("http://slow.example/")
+    return {"error": error, "elapsed": elapsed, "ticks": ticks[0]}
+
+
 def redirect_inside() -> dict[str, Any]:
     with site() as public, Loopback() as inside:
         hop = f"http://{PUBLIC}:{public.port}/go?to="
@@ -357,6 +383,15 @@ def fetch_over_https(certificate: str, key: str) -> dict[str, Any]:
             "by name": outcome(f"https://public.example:{public.port}/answer"),
             "by address": outcome(f"https://{PUBLIC}:{public.port}/answer"),
         }
+
+
+@pytest.mark.parametrize("gevent", [False, True], ids=["threads", "gevent"])
+def test_dns_counts_against_the_deadline(namespace, gevent):
+    result = in_namespace(namespace, "fetch_a_name_dns_never_answers", gevent=gevent)
+    assert result["error"] == "FetchTimeout"
+    assert 0.9 < result["elapsed"] < 2.0
+    if gevent:  # other greenlets ran while the look-up was waited for
+        assert result["ticks"] >= 10
 
 
 def test_a_redirect_inside_is_refused_before_connecting(namespace):

@@ -3,7 +3,8 @@
 Links come from editors, so the server must not become their way into the newsroom's
 network: requests go straight to the site (no proxy), only over http(s), with a deadline,
 a size cap and few redirects, and never to loopback or private addresses unless allowed:
-a name is resolved and all its addresses vetted before any is connected to.
+a name is resolved within the deadline and all its addresses vetted before any is
+connected to.
 Failures are reported as ``FetchError``s whose ``reason`` a person can read; callers
 phrase them for their own audience.
 """
@@ -11,9 +12,12 @@ phrase them for their own audience.
 import http.client
 import ipaddress
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from http.client import HTTPMessage
@@ -25,6 +29,7 @@ from urllib.parse import urlsplit
 MAX_REDIRECTS = 3
 USER_AGENT = "Liveblog/0.1"
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # the well-known prefix, RFC 6052
+_AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
 
 
 class FetchError(Exception):
@@ -188,11 +193,32 @@ def _nat64(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
 
 
+def _resolve(host: str, port: int, timeout: float) -> Sequence[_AddressInfo]:
+    """``host``'s addresses for a TCP connection to ``port``; TimeoutError after ``timeout``
+    seconds.
+
+    The C resolver keeps its own, longer timeouts and cannot be interrupted, so it runs in
+    a thread of its own, waited for no longer than ``timeout`` and otherwise left to finish
+    alone. Under gevent, which patches threading and socket, that thread is a greenlet and
+    the look-up cooperative, so waiting blocks no other request.
+    """
+    answer: Future[Sequence[_AddressInfo]] = Future()
+
+    def look_up() -> None:
+        try:
+            answer.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except Exception as error:
+            answer.set_exception(error)
+
+    threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
+    return answer.result(timeout)  # concurrent.futures' TimeoutError is the builtin one
+
+
 @dataclass(frozen=True)
 class _Dialer:
-    """How one request's connections are made: the host is resolved, every address it has
-    is vetted, and only then is one of those same addresses connected to, before the
-    request's ``deadline`` (``time.monotonic()``).
+    """How one request's connections are made, all before its ``deadline``
+    (``time.monotonic()``): the host is resolved, every address it has is vetted, and
+    only then is one of those same addresses connected to.
 
     Vetting before connecting means a refused address is sent nothing, not even a SYN, so
     an answer cannot tell an open port from a closed one; connecting to the vetted
@@ -210,9 +236,9 @@ class _Dialer:
     ) -> socket.socket:
         """A socket connected to ``address`` (host, port), as ``socket.create_connection``
         gives, for http.client. ``timeout`` is unused: what is left before the deadline is
-        the timeout of each attempt to connect and of the socket."""
+        the timeout of the look-up, of each attempt to connect and of the socket."""
         host, port = address
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        found = _resolve(host, port, self._left())
         if not self.allow_private and not all(
             is_public(ipaddress.ip_address(info[4][0])) for info in found
         ):
