@@ -2,7 +2,9 @@
 
 Links come from editors, so the server must not become their way into the newsroom's
 network: requests go straight to the site (no proxy), only over http(s), with a deadline,
-a size cap and few redirects, and never to loopback or private addresses unless allowed.
+a size cap and few redirects, and never to loopback or private addresses unless allowed:
+a name is resolved within the deadline and all its addresses vetted before any is
+connected to.
 Failures are reported as ``FetchError``s whose ``reason`` a person can read; callers
 phrase them for their own audience.
 """
@@ -10,10 +12,14 @@ phrase them for their own audience.
 import http.client
 import ipaddress
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from http.client import HTTPMessage
 from typing import IO
 from typing import Any
@@ -22,6 +28,8 @@ from urllib.parse import urlsplit
 
 MAX_REDIRECTS = 3
 USER_AGENT = "Liveblog/0.1"
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # the well-known prefix, RFC 6052
+_AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
 
 
 class FetchError(Exception):
@@ -81,8 +89,8 @@ class Fetcher:
     ) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.allow_private = allow_private
         self.user_agent = user_agent or USER_AGENT
-        self.opener = _opener(allow_private)
 
     def get(self, url: str, accept: str, *, truncate: bool = False) -> Fetched:
         """The answer to a GET of ``url``: at most ``max_bytes``, beyond which it is an
@@ -103,8 +111,9 @@ class Fetcher:
         host = host_of(request.full_url)
         request.add_header("User-Agent", self.user_agent)
         deadline = time.monotonic() + self.timeout
+        opener = _opener(_Dialer(deadline, self.allow_private))
         try:
-            with self.opener.open(request, timeout=self.timeout) as response:
+            with opener.open(request, timeout=self.timeout) as response:
                 length = response.headers.get("Content-Length", "")
                 if not truncate and length.isdigit() and int(length) > self.max_bytes:
                     raise self._too_large(host)
@@ -154,49 +163,141 @@ def _unreachable(host: str, reason: Any, timeout: float) -> FetchError:
     return Unreachable(host, detail)
 
 
-# The connections urllib opens: checked against the address actually connected to.
+# The connections urllib opens: a name is resolved and vetted before anything is sent.
 
 
-def _guarded(base: type[http.client.HTTPConnection], allow_private: bool) -> Any:
-    """``base`` (HTTP or HTTPS) refusing to talk to an address that is not public.
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether ``address`` is a public one, which a fetcher that allows no private
+    addresses may connect to.
 
-    The check is on the address actually connected to, so a name that resolves to a
-    private address (or changes between look-ups) is caught too.
+    It must be global (``is_global``), and neither multicast nor reserved. An IPv6 address
+    that embeds an IPv4 one reaches it: IPv4-mapped and NAT64 addresses are that IPv4
+    address written otherwise, and 6to4 and Teredo tunnel to theirs; so the embedded
+    address must be public too (``ipaddress`` counts ``64:ff9b::7f00:1`` and
+    ``2002:7f00:1::`` as global, though they lead to 127.0.0.1).
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        written_as = address.ipv4_mapped or _nat64(address)
+        if written_as is not None:
+            return is_public(written_as)
+        tunnelled = (address.sixtofour, *(address.teredo or ()))
+        if not all(is_public(ipv4) for ipv4 in tunnelled if ipv4 is not None):
+            return False
+    return address.is_global and not address.is_multicast and not address.is_reserved
+
+
+def _nat64(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address in the last 32 bits of a well-known-prefix NAT64 address."""
+    if address not in _NAT64:
+        return None
+    return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+
+
+def _resolve(host: str, port: int, timeout: float) -> Sequence[_AddressInfo]:
+    """``host``'s addresses for a TCP connection to ``port``; TimeoutError after ``timeout``
+    seconds.
+
+    The C resolver keeps its own, longer timeouts and cannot be interrupted, so it runs in
+    a thread of its own, waited for no longer than ``timeout`` and otherwise left to finish
+    alone. Under gevent, which patches threading and socket, that thread is a greenlet and
+    the look-up cooperative, so waiting blocks no other request.
+    """
+    answer: Future[Sequence[_AddressInfo]] = Future()
+
+    def look_up() -> None:
+        try:
+            answer.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except Exception as error:
+            answer.set_exception(error)
+
+    threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
+    return answer.result(timeout)  # concurrent.futures' TimeoutError is the builtin one
+
+
+@dataclass(frozen=True)
+class _Dialer:
+    """How one request's connections are made, all before its ``deadline``
+    (``time.monotonic()``): the host is resolved, every address it has is vetted, and
+    only then is one of those same addresses connected to.
+
+    Vetting before connecting means a refused address is sent nothing, not even a SYN, so
+    an answer cannot tell an open port from a closed one; connecting to the vetted
+    addresses rather than the name means a second look-up cannot answer otherwise.
     """
 
-    class GuardedConnection(base):  # type: ignore[valid-type,misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._create_connection = self._checked_connection
+    deadline: float
+    allow_private: bool
 
-        def _checked_connection(self, address: Any, *args: Any, **kwargs: Any) -> socket.socket:
-            sock = socket.create_connection(address, *args, **kwargs)
-            peer = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
-            mapped = getattr(peer, "ipv4_mapped", None)
-            if not allow_private and not (mapped or peer).is_global:
+    def connect(
+        self,
+        address: tuple[str, int],
+        timeout: object = None,
+        source_address: tuple[str, int] | None = None,
+    ) -> socket.socket:
+        """A socket connected to ``address`` (host, port), as ``socket.create_connection``
+        gives, for http.client. ``timeout`` is unused: what is left before the deadline is
+        the timeout of the look-up, of each attempt to connect and of the socket."""
+        host, port = address
+        found = _resolve(host, port, self._left())
+        if not self.allow_private and not all(
+            is_public(ipaddress.ip_address(info[4][0])) for info in found
+        ):
+            raise AddressRefused(host, "is a private or local address")
+        error = OSError(f"{host} has no address")
+        for family, kind, proto, _, sockaddr in found:
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(self._left())
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(sockaddr)
+                return sock
+            except OSError as failed:
                 sock.close()
-                raise AddressRefused(address[0], "is a private or local address")
-            return sock
+                error = failed
+        raise error
 
-    return GuardedConnection
+    def _left(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the deadline has passed")
+        return left
+
+
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    """Connected by the dialer, to a vetted address."""
+
+    def __init__(self, host: str, *, dialer: _Dialer, **kwargs: Any) -> None:
+        super().__init__(host, **kwargs)
+        self._create_connection = dialer.connect
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+    """Connected by the dialer to a vetted address; the certificate is still checked,
+    and SNI sent, for the host's name (http.client wraps the socket with ``self.host``)."""
+
+    def __init__(self, host: str, *, dialer: _Dialer, **kwargs: Any) -> None:
+        super().__init__(host, **kwargs)
+        self._create_connection = dialer.connect
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, dialer: _Dialer) -> None:
         super().__init__()
-        self.connection = _guarded(http.client.HTTPConnection, allow_private)
+        self.dialer = dialer
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(self.connection, req)
+        return self.do_open(partial(_GuardedHTTPConnection, dialer=self.dialer), req)
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, dialer: _Dialer) -> None:
         super().__init__()
-        self.connection = _guarded(http.client.HTTPSConnection, allow_private)
+        self.dialer = dialer
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(self.connection, req, context=self._context)  # type: ignore[attr-defined]
+        connection = partial(_GuardedHTTPSConnection, dialer=self.dialer)
+        return self.do_open(connection, req, context=self._context)  # type: ignore[attr-defined]
 
 
 class _Redirects(urllib.request.HTTPRedirectHandler):
@@ -216,12 +317,16 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _opener(allow_private: bool) -> urllib.request.OpenerDirector:
-    """Only http(s), no proxies, a few redirects: nothing else urllib could open."""
+def _opener(dialer: _Dialer) -> urllib.request.OpenerDirector:
+    """Only http(s), no proxies, a few redirects: nothing else urllib could open.
+
+    One is made per request, so that every hop of it, redirects too, is dialled by the
+    same ``dialer``: vetted alike, and within the request's deadline.
+    """
     opener = urllib.request.OpenerDirector()
     for handler in (
-        _HTTPHandler(allow_private),
-        _HTTPSHandler(allow_private),
+        _HTTPHandler(dialer),
+        _HTTPSHandler(dialer),
         _Redirects(),
         urllib.request.HTTPDefaultErrorHandler(),
         urllib.request.HTTPErrorProcessor(),
