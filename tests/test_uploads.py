@@ -4,6 +4,7 @@ import io
 
 import pytest
 from PIL import Image
+from PIL import PngImagePlugin
 
 from liveblog.embeds.images import srcset
 from liveblog.embeds.uploads import MAX_PIXELS
@@ -14,6 +15,7 @@ from tests.fakes import image_bytes
 MAKE = 0x010F
 ORIENTATION = 0x0112
 GPS = 0x8825
+SCRIPT = b"<script>alert(1)</script>"
 
 
 def stored(media, url):
@@ -56,6 +58,44 @@ def test_a_photo_is_stored_upright_and_without_its_metadata(tmp_path):
     original = photo_with_exif()
     assert b"Phone" in original
     assert all(b"Phone" not in stored(tmp_path, s["url"]).read_bytes() for s in saved["sizes"])
+
+
+def still_with_metadata(fmt):
+    """A still image carrying a script in every kind of metadata Pillow writes for ``fmt``."""
+    exif = Image.Exif()
+    exif[MAKE] = SCRIPT.decode()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">' + SCRIPT + b"</x:xmpmeta>"
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", SCRIPT)
+    text.add_itxt("XML:com.adobe.xmp", xmp.decode())
+    metadata = {
+        "JPEG": {"comment": SCRIPT, "exif": exif, "xmp": xmp},
+        "PNG": {"pnginfo": text, "exif": exif},
+        "WEBP": {"exif": exif, "xmp": xmp},
+    }[fmt]
+    out = io.BytesIO()
+    Image.new("RGB", (1000, 600), "olive").save(out, fmt, **metadata)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "metadata"),
+    [
+        ("JPEG", {"comment", "exif", "xmp"}),
+        ("PNG", {"Comment", "exif", "xmp"}),
+        ("WEBP", {"exif", "xmp"}),
+    ],
+    ids=["JPEG", "PNG", "WEBP"],
+)
+def test_still_images_keep_no_comment_text_exif_or_xmp(tmp_path, fmt, metadata):
+    data = still_with_metadata(fmt)
+    with Image.open(io.BytesIO(data)) as original:
+        assert metadata <= set(original.info)
+    saved = save_image(data, tmp_path)
+    for size in saved["sizes"]:
+        assert SCRIPT not in stored(tmp_path, size["url"]).read_bytes()
+        with Image.open(stored(tmp_path, size["url"])) as copy:
+            assert copy.format == fmt and not metadata & set(copy.info)
 
 
 def test_animations_are_kept_as_they_came(tmp_path):

@@ -49,7 +49,7 @@ def save_image(data: bytes, media_path: Path | str) -> dict[str, Any]:
     animated = bool(getattr(image, "is_animated", False))
     kept = animated or extension == "gif"
     if not kept:
-        image = ImageOps.exif_transpose(image)
+        image = _bare(ImageOps.exif_transpose(image))
     if not target.exists():
         _write(target, data if kept else _encode(image, extension))
     width, height = image.size
@@ -90,6 +90,17 @@ def _open(data: bytes) -> Image.Image:
         image.load()
     except _BROKEN as error:
         raise _damaged(error) from None
+    return image
+
+
+def _bare(image: Image.Image) -> Image.Image:
+    """``image`` with its metadata dropped, in place: Pillow writes some back (a JPEG's comment).
+
+    What the pixels need stays: the colour profile, a palette image's transparent colour.
+    """
+    image.info = {
+        key: image.info[key] for key in ("icc_profile", "transparency") if key in image.info
+    }
     return image
 
 
