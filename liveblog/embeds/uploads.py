@@ -1,23 +1,29 @@
 """Uploaded images: checked by their content, stored by their hash, in responsive sizes. No Flask.
 
-Each upload is stored once under ``<media>/uploads/<sha256>.<ext>`` (the same file uploaded
-twice is the same upload), beside narrower copies ``<sha256>-<width>w.<ext>`` for
-``srcset`` (GIFs have none). Still images are re-encoded, upright and without their
-metadata: a photo's EXIF can say where it was taken, and by whom. Animations are kept as
-they came.
+Each upload is stored once under ``<media>/uploads/<sha256>.<ext>``, the hash of the bytes
+sent (the same file uploaded twice is the same upload), beside narrower copies
+``<sha256>-<width>w.<ext>`` for ``srcset`` (GIFs have none). Every file stored is a new
+encoding, upright and without metadata: a photo's EXIF can say where it was taken, and by
+whom, and a comment or bytes after the image can make a file that is also a script (a
+GIF that parses as JavaScript). Animations keep their frames, durations and loop count, at
+every size.
 """
 
 import hashlib
 import io
+import itertools
 import os
 import struct
 import tempfile
 import warnings
+from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 from PIL import ImageOps
+from PIL import ImageSequence
 from PIL import UnidentifiedImageError
 
 from ..errors import UnsupportedUpload
@@ -40,26 +46,21 @@ def save_image(data: bytes, media_path: Path | str) -> dict[str, Any]:
 
     Returns what an image block needs: ``url``, ``width``, ``height``, ``type`` and ``sizes``.
     """
-    image = _open(data)
-    extension, media_type = FORMATS[image.format or ""]
+    picture = _open(data)
+    extension, media_type = FORMATS[picture.format]
     digest = hashlib.sha256(data).hexdigest()
     folder = Path(media_path) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{digest}.{extension}"
-    animated = bool(getattr(image, "is_animated", False))
-    kept = animated or extension == "gif"
-    if not kept:
-        image = ImageOps.exif_transpose(image)
     if not target.exists():
-        _write(target, data if kept else _encode(image, extension))
-    width, height = image.size
+        _write(target, _encode(picture, extension))
+    width, height = picture.frames[0].size
     sizes = []
     if extension != "gif":
         for narrower in (w for w in WIDTHS if w < width):
             variant = folder / f"{digest}-{narrower}w.{extension}"
             if not variant.exists():
-                # An animation keeps every frame at every size: the browser scales it.
-                _write(variant, data if animated else _resized(image, narrower, extension))
+                _write(variant, _encode(picture.resized(narrower), extension))
             sizes.append({"url": f"{URL_PREFIX}{variant.name}", "width": narrower})
     url = f"{URL_PREFIX}{target.name}"
     return {
@@ -71,25 +72,78 @@ def save_image(data: bytes, media_path: Path | str) -> dict[str, Any]:
     }
 
 
-def _open(data: bytes) -> Image.Image:
-    """The image in ``data``, fully decoded, or an UploadError saying what is wrong."""
+@dataclass
+class _Picture:
+    """An upload decoded: its frames (one for a still image) and how they are shown."""
+
+    format: str
+    frames: list[Image.Image]
+    """Upright and bare (see ``_bare``); each the whole picture as shown at its time."""
+    durations: list[float]
+    """How long each frame is shown, in milliseconds."""
+    loop: int | None
+    """How many times an animation plays, 0 for ever; None for a GIF that plays once."""
+    icc_profile: bytes | None
+
+    def resized(self, width: int) -> "_Picture":
+        """The same picture ``width`` pixels wide, every frame resized."""
+        return replace(self, frames=[_resized(frame, width) for frame in self.frames])
+
+
+def _open(data: bytes) -> _Picture:
+    """The image in ``data``, every frame decoded, or an UploadError saying what is wrong."""
     kinds = "a JPEG, PNG, WebP or GIF image"
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+            if image.width * image.height > MAX_PIXELS:
+                raise UploadError(_too_many_pixels())
+            return _decode(image)
         except UnidentifiedImageError:
             raise UnsupportedUpload(f"The file is not {kinds} (judged by its content).") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise UploadError(_too_many_pixels()) from None
         except _BROKEN as error:
             raise _damaged(error) from None
-    if image.width * image.height > MAX_PIXELS:
-        raise UploadError(_too_many_pixels())
-    try:
-        image.load()
-    except _BROKEN as error:
-        raise _damaged(error) from None
+
+
+def _decode(image: Image.Image) -> _Picture:
+    """Every frame of ``image``, as long as all of them have at most MAX_PIXELS together."""
+    picture = _Picture(
+        format=image.format or "",
+        frames=[],
+        durations=[],
+        loop=image.info.get("loop"),
+        icc_profile=image.info.get("icc_profile"),
+    )
+    pixels = 0
+    # An APNG's default image is for viewers that cannot animate: the first frame will do.
+    first = 1 if image.info.get("default_image") and getattr(image, "is_animated", False) else 0
+    for frame in itertools.islice(ImageSequence.Iterator(image), first, None):
+        pixels += frame.width * frame.height  # known before the frame is decoded
+        if pixels > MAX_PIXELS:
+            raise UploadError(
+                f"The animation has more than {MAX_PIXELS // 1_000_000} million pixels in all"
+                " its frames; make it smaller or shorter."
+            )
+        upright = ImageOps.exif_transpose(frame)  # a decoded copy
+        if picture.frames and upright.size != picture.frames[0].size:
+            # A GIF's frame may reach past the image's edges; browsers cut it off there.
+            upright = upright.crop((0, 0, *picture.frames[0].size))
+        picture.frames.append(_bare(upright))
+        picture.durations.append(frame.info.get("duration", 0))  # WebP: known once decoded
+    return picture
+
+
+def _bare(image: Image.Image) -> Image.Image:
+    """``image`` with its metadata dropped, in place: Pillow's writers take some from ``info``
+    (a JPEG's or GIF's comment, an APNG's default image and frame settings).
+
+    What the pixels need stays: a palette image's transparent colour (the colour profile
+    is the whole image's, in ``_Picture``).
+    """
+    image.info = {key: image.info[key] for key in ("transparency",) if key in image.info}
     return image
 
 
@@ -105,27 +159,40 @@ def _too_many_pixels() -> str:
     return f"The image has more than {MAX_PIXELS // 1_000_000} million pixels; make it smaller."
 
 
-def _encode(image: Image.Image, extension: str) -> bytes:
-    """``image`` as a new file: no EXIF, no comments; the colour profile is kept."""
+def _encode(picture: _Picture, extension: str) -> bytes:
+    """``picture`` as a new file: no EXIF, XMP, text or comments; the colour profile is kept."""
+    first, *others = picture.frames
+    options: dict[str, Any] = {}
+    if picture.icc_profile:
+        options["icc_profile"] = picture.icc_profile
+    if others:
+        options.update(
+            save_all=True, append_images=others, duration=picture.durations, loop=picture.loop
+        )
     out = io.BytesIO()
-    icc = image.info.get("icc_profile")
-    options: dict[str, Any] = {"icc_profile": icc} if icc else {}
     if extension == "jpg":
-        if image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
-        image.save(out, "JPEG", quality=86, optimize=True, progressive=True, **options)
+        if first.mode not in ("RGB", "L"):
+            first = first.convert("RGB")
+        first.save(out, "JPEG", quality=86, optimize=True, progressive=True, **options)
     elif extension == "png":
-        image.save(out, "PNG", optimize=True, **options)
+        first.save(out, "PNG", optimize=True, **options)
+    elif extension == "webp":
+        first.save(out, "WEBP", quality=86, **options)
     else:
-        image.save(out, "WEBP", quality=86, **options)
+        if others and any(frame.has_transparency_data for frame in picture.frames):
+            # Pillow writes of each whole frame what changed since the one before, drawn
+            # over it, and a pixel that turns transparent cannot be drawn: so each frame is
+            # cleared away (to transparent) and the next one written whole.
+            options["disposal"] = 2
+        first.save(out, "GIF", **options)
     return out.getvalue()
 
 
-def _resized(image: Image.Image, width: int, extension: str) -> bytes:
+def _resized(image: Image.Image, width: int) -> Image.Image:
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA" if image.has_transparency_data else "RGB")
     height = max(1, round(image.height * width / image.width))
-    return _encode(image.resize((width, height), Image.Resampling.LANCZOS), extension)
+    return image.resize((width, height), Image.Resampling.LANCZOS)
 
 
 def _write(path: Path, data: bytes) -> None:
