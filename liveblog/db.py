@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy import make_url
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -27,10 +28,59 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 POOL = {"pool_size": 10, "max_overflow": 20}
 
 
+# SQLite's words for storage it cannot use now, and PostgreSQL's error classes for the
+# same: a lost connection, no resources left (a full disk), a shutdown, a read-only server.
+SQLITE_STORAGE_FAULTS = (
+    "readonly database",
+    "database or disk is full",
+    "disk i/o error",
+    "unable to open database file",
+)
+POSTGRES_STORAGE_FAULTS = ("08", "53", "57P", "25006")
+
+
+def is_storage_fault(error: BaseException) -> bool:
+    """Whether ``error`` (a DB-API error) says the storage cannot be used right now."""
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate:
+        return str(sqlstate).startswith(POSTGRES_STORAGE_FAULTS)
+    return any(words in str(error).lower() for words in SQLITE_STORAGE_FAULTS)
+
+
+def _heal_after_storage_faults(engine: Engine) -> None:
+    """After a storage fault, no connection opened while the storage was unusable lives
+    on: a SQLite connection opened on a read-only file stays read-only, and while one
+    stays open the file's shared index is read-only for every new one in the process.
+
+    The failed connection is treated as lost: SQLAlchemy closes it, reports
+    ``connection_invalidated``, and reconnects every older pooled connection at its next
+    checkout. Its cursor is closed first: a closed SQLite connection lingers while a
+    statement of it is held, and the traceback holds the failed one. On SQLite the idle
+    connections are closed at once, since any one left open keeps the index read-only.
+    """
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(context: ExceptionContext) -> None:
+        if not is_storage_fault(context.original_exception):
+            return
+        context.is_disconnect = True
+        # ExceptionContext.cursor is declared but not set in SQLAlchemy 2.1.
+        cursor = getattr(context.execution_context, "cursor", None)
+        if cursor is not None:
+            cursor.close()
+        if engine.dialect.name == "sqlite":
+            engine.pool.dispose()  # the idle ones only; checked-out ones are not orphaned
+
+
 def make_engine(url: str, sqlite_busy_timeout_ms: int = 10_000) -> Engine:
-    """An engine; SQLite gets WAL, foreign keys, a busy timeout and honest transactions."""
+    """An engine; SQLite gets WAL, foreign keys, a busy timeout and honest transactions.
+
+    On every backend, a storage fault empties the pool (see _heal_after_storage_faults).
+    """
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, **POOL)
+        engine = create_engine(url, pool_pre_ping=True, **POOL)
+        _heal_after_storage_faults(engine)
+        return engine
     if make_url(url).database in (None, "", ":memory:"):
         url = _scratch_database()
     engine = create_engine(url, **POOL)
@@ -54,6 +104,7 @@ def make_engine(url: str, sqlite_busy_timeout_ms: int = 10_000) -> Engine:
         immediate = connection.get_execution_options().get("write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+    _heal_after_storage_faults(engine)
     return engine
 
 

@@ -73,6 +73,13 @@ class UnsupportedMediaType(LiveblogError):
     status, title = 415, "Unsupported media type"
 
 
+class StorageUnavailable(LiveblogError):
+    """The database cannot be written or read right now (a full disk, a read-only file,
+    a lost server); what was stored before is intact."""
+
+    status, title = 503, "Service unavailable"
+
+
 class EmbedError(LiveblogError):
     """A post or video look-up that failed; the detail says what the editor can do."""
 

@@ -232,6 +232,7 @@ class Server:
     workers: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
     command: Path = LIVEBLOG  # the `liveblog` executable: this checkout's, or an installed one
+    wrapper: tuple[str, ...] = ()  # what runs it, e.g. setpriv with fewer capabilities
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = Path()
@@ -263,7 +264,15 @@ class Server:
     def start(self, timeout: float = 20) -> None:
         assert self.process is None or self.process.poll() is not None
         self.log_path = self.workdir / f"server-{next(_numbers)}.log"
-        command = [str(self.command), "serve", "--host", HOST, "--port", str(self.port)]
+        command = [
+            *self.wrapper,
+            str(self.command),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+        ]
         command += ["--workers", str(self.workers), "--no-access-log"]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(

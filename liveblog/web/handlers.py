@@ -9,10 +9,12 @@ from flask import current_app
 from flask import g
 from flask import jsonify
 from flask import request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 
 from ..errors import LiveblogError
+from ..errors import StorageUnavailable
 from ..errors import ValidationError
 from ..themes import DEFAULT_THEME
 from .security import reader_headers
@@ -61,12 +63,35 @@ def _page(status: int, title: str, detail: str) -> Response:
     return reader_headers(Response(body, status, mimetype="text/html"))
 
 
+STORAGE_DOWN = StorageUnavailable(
+    "The server cannot reach its storage right now, so nothing could be saved or read; "
+    "everything saved before is safe. Try again in a minute."
+)
+RETRY_AFTER_SECONDS = 30
+
+
 def handle_liveblog_error(error: LiveblogError) -> Response:
     extra: dict[str, Any] = dict(error.extra)
     if isinstance(error, ValidationError):
         extra["errors"] = [{"field": item.field, "message": item.message} for item in error.errors]
-    headers = {"WWW-Authenticate": 'Bearer realm="liveblog"'} if error.status == 401 else None
+    headers = {}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="liveblog"'
+    if error.status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return _respond(error.status, error.title, error.detail, headers, **extra)
+
+
+def handle_database_error(error: DBAPIError) -> Response:
+    """A storage fault (which db.make_engine reports as a lost connection, so the pool is
+    renewed) is a 503 to try again; any other database error is a bug."""
+    if not error.connection_invalidated:
+        return handle_unexpected(error)
+    log.warning("storage unavailable on %s %s: %s", request.method, request.path, error.orig)
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    return handle_liveblog_error(STORAGE_DOWN)
 
 
 def handle_http_error(error: HTTPException) -> Response:
@@ -91,4 +116,5 @@ def handle_unexpected(error: Exception) -> Response:
 def register(app: Flask) -> None:
     app.register_error_handler(LiveblogError, handle_liveblog_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)
