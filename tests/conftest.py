@@ -26,17 +26,8 @@ from tests.factories import ApiClient
 from tests.factories import app_config
 from tests.factories import make_user
 from tests.factories import shut
-
-POSTGRES_URL = os.environ.get("LIVEBLOG_TEST_DATABASE_URL")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not POSTGRES_URL, reason="set LIVEBLOG_TEST_DATABASE_URL to run against PostgreSQL"
-        ),
-    ),
-]
+from tests.support import BACKENDS
+from tests.support import POSTGRES_URL
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """Maps, videos and widgets in a real headless Chromium: lazy, local, and private by default."""
 
 import io
-import shutil
 import threading
 from urllib.parse import urlsplit
 
@@ -10,19 +9,14 @@ from werkzeug.serving import make_server
 
 from tests.fakes import fake_server
 from tests.fakes import image_bytes
-from tests.test_browser import CHROMIUM
-from tests.test_browser import CHROMIUM_ARGS
-from tests.test_oembed import TWEET
+from tests.support import CHROMIUM
+from tests.support import CHROMIUM_ARGS
+from tests.support import TWEET
+from tests.support import needs_chromium
 
 playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which("chromium") is None,
-        reason="needs Debian's chromium: run 'make test-tools' (make test does it)",
-    ),
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-]
+pytestmark = [needs_chromium, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 MARKERS = [
     {"lat": 35.2094, "lon": 36.7539, "label": "Qomhana"},

@@ -7,7 +7,6 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from sqlalchemy import func
 from sqlalchemy import inspect
@@ -23,6 +22,7 @@ from liveblog.models import Blog
 from liveblog.models import Change
 from liveblog.models import Entry
 from tests.factories import shut
+from tests.support import soup
 
 DEMO_SLUG = "syria-hama-offensive"
 PASSWORD = "correct horse battery"
@@ -248,7 +248,7 @@ def test_demo_content(demo, database):
     assert all("placeholder" in block["text"].lower() for block in social)
 
     # The stored HTML says so to readers too.
-    rendered = BeautifulSoup("".join(entry.html for entry in entries), "html.parser")
+    rendered = soup("".join(entry.html for entry in entries))
     quotes = [
         quote.get_text(" ", strip=True) for quote in rendered.select(".block-social blockquote")
     ]

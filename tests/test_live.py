@@ -6,7 +6,6 @@ connections alive and stop when the blog ends. Streams are read with ``iter(resp
 response)`` under a short heartbeat, so every read returns within a fraction of a second.
 """
 
-import os
 import re
 import threading
 import time
@@ -26,9 +25,10 @@ from liveblog.themes import Themes
 from tests.factories import app_config
 from tests.factories import shut
 from tests.servers import parse_event
+from tests.support import REDIS_URL
+from tests.support import needs_redis
 
 HEARTBEAT = 0.1
-REDIS_URL = os.environ.get("LIVEBLOG_TEST_REDIS_URL")
 
 
 @pytest.fixture
@@ -397,7 +397,7 @@ def test_changes_committed_by_another_process_reach_the_stream(api, database_url
         other.engine.dispose()
 
 
-@pytest.mark.skipif(not REDIS_URL, reason="set LIVEBLOG_TEST_REDIS_URL to fan out through Redis")
+@needs_redis
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("live_config", [{"REDIS_URL": REDIS_URL}])
 def test_redis_carries_changes_between_processes_and_ignores_strangers(

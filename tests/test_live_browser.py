@@ -24,14 +24,12 @@ from tests.factories import shut
 from tests.servers import Deployment
 from tests.servers import Server
 from tests.servers import running
-from tests.test_browser import CHROMIUM
-from tests.test_browser import CHROMIUM_ARGS
+from tests.support import CHROMIUM
+from tests.support import CHROMIUM_ARGS
+from tests.support import needs_chromium
 
 playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-pytestmark = pytest.mark.skipif(
-    shutil.which("chromium") is None,
-    reason="needs Debian's chromium: run 'make test-tools' (make test does it)",
-)
+pytestmark = needs_chromium
 
 SLUG = "syria-hama-offensive"
 WITHIN_MS = 2000

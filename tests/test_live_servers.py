@@ -6,7 +6,6 @@ shared poll), PostgreSQL (LISTEN/NOTIFY) and Redis (pub/sub). Readers that come 
 after a restart resume from Last-Event-ID without a gap or a repeat.
 """
 
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -22,24 +21,12 @@ from tests.servers import SseReader
 from tests.servers import prepare
 from tests.servers import running
 from tests.servers import streams_on_every_worker
+from tests.support import BACKENDS
+from tests.support import POSTGRES_URL
+from tests.support import REDIS_URL
+from tests.support import needs_redis
 
-POSTGRES_URL = os.environ.get("LIVEBLOG_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("LIVEBLOG_TEST_REDIS_URL")
-SETUPS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not POSTGRES_URL, reason="set LIVEBLOG_TEST_DATABASE_URL to run against PostgreSQL"
-        ),
-    ),
-    pytest.param(
-        "redis",
-        marks=pytest.mark.skipif(
-            not REDIS_URL, reason="set LIVEBLOG_TEST_REDIS_URL to fan out through Redis"
-        ),
-    ),
-]
+SETUPS = [*BACKENDS, pytest.param("redis", marks=needs_redis)]
 WITHIN = 2.0  # seconds from an editor's request to every reader
 
 

@@ -3,15 +3,11 @@
 import json
 
 import pytest
-from bs4 import BeautifulSoup
 
 from liveblog import create_app
 from tests.factories import shut
 from tests.factories import statements_of_this_thread
-
-
-def soup(response):
-    return BeautifulSoup(response.data, "html.parser")
+from tests.support import soup
 
 
 def structured_data(page):
