@@ -13,7 +13,6 @@ from sqlalchemy import inspect
 from sqlalchemy import select
 
 from liveblog import accounts
-from liveblog import create_app
 from liveblog import store
 from liveblog.cli import cli
 from liveblog.db import Database
@@ -21,7 +20,6 @@ from liveblog.labels import format_label
 from liveblog.models import Blog
 from liveblog.models import Change
 from liveblog.models import Entry
-from tests.factories import shut
 from tests.support import soup
 
 DEMO_SLUG = "syria-hama-offensive"
@@ -65,13 +63,11 @@ def migrated(liveblog):
 
 
 @pytest.fixture
-def web_app(env, monkeypatch, migrated):
+def web_app(env, monkeypatch, migrated, make_bare_app):
     """The web app the CLI's settings describe, for checking what the commands did."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    web_app = create_app({"TESTING": True})
-    yield web_app
-    shut(web_app)
+    return make_bare_app()
 
 
 def failed_cleanly(result, message):

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from liveblog import create_app
 from liveblog import feeds
 from liveblog import publishing
 from liveblog import store
 from liveblog.web.feeds import feed_cache
-from tests.factories import shut
 from tests.factories import statements_of_this_thread
 from tests.feedreader import JSON_FEED_VALIDATOR
 from tests.feedreader import read_feed
@@ -409,7 +407,7 @@ def test_feed_responses_have_their_media_types(api, client):
 # Determinism and caching
 
 
-def test_the_same_state_gives_byte_identical_feeds(app, api, client, session):
+def test_the_same_state_gives_byte_identical_feeds(make_app, api, client, session):
     api.post_entry(headline="One", key_event=True)
     api.post_entry(headline="Two")
     blog = blog_row(session)
@@ -426,20 +424,9 @@ def test_the_same_state_gives_byte_identical_feeds(app, api, client, session):
         assert feeds.build_feed(fmt, blog, entries, links) == first
 
     # Another process (here: another app, so another cache) serves the same bytes.
-    names = (
-        "TESTING",
-        "DATABASE_URL",
-        "SECRET_KEY",
-        "BASE_URL",
-        "MEDIA_PATH",
-        "SCHEDULER_INTERVAL",
-    )
-    other = create_app({name: app.config[name] for name in names})
-    try:
-        for path in feeds.feed_urls("", "hama"):
-            assert other.test_client().get(path).data == client.get(path).data, path
-    finally:
-        shut(other)
+    other = make_app()
+    for path in feeds.feed_urls("", "hama"):
+        assert other.test_client().get(path).data == client.get(path).data, path
 
 
 def test_two_requests_build_a_feed_once_per_change(app, api, client):

@@ -15,15 +15,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from liveblog import create_app
 from liveblog import db
 from liveblog import publishing
 from liveblog.db import Database
 from liveblog.live import REDIS_CHANNEL
 from liveblog.models import utcnow
 from liveblog.themes import Themes
-from tests.factories import app_config
-from tests.factories import shut
 from tests.servers import parse_event
 from tests.support import REDIS_URL
 from tests.support import needs_redis
@@ -37,16 +34,10 @@ def live_config() -> dict[str, Any]:
     return {}
 
 
-def make_app(database_url: str, tmp_path: Any, **config: Any) -> Flask:
-    return create_app(app_config(database_url, tmp_path, **{"LIVE_HEARTBEAT": HEARTBEAT, **config}))
-
-
 @pytest.fixture
-def app(database_url, tmp_path, live_config):
+def app(make_app, live_config):
     """Conftest's app, with a short heartbeat and the settings of ``live_config``."""
-    app = make_app(database_url, tmp_path, **live_config)
-    yield app
-    shut(app)
+    return make_app(**{"LIVE_HEARTBEAT": HEARTBEAT, **live_config})
 
 
 class Stream:
@@ -400,15 +391,13 @@ def test_changes_committed_by_another_process_reach_the_stream(api, database_url
 @needs_redis
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("live_config", [{"REDIS_URL": REDIS_URL}])
-def test_redis_carries_changes_between_processes_and_ignores_strangers(
-    api, app, database_url, tmp_path, streams
-):
+def test_redis_carries_changes_between_processes_and_ignores_strangers(api, app, make_app, streams):
     import redis
 
     stream = streams()
     blog_id = app_blog_id(app)
     client = redis.Redis.from_url(REDIS_URL)
-    other = make_app(database_url, tmp_path, REDIS_URL=REDIS_URL)
+    other = make_app(LIVE_HEARTBEAT=HEARTBEAT, REDIS_URL=REDIS_URL)
     try:
         with other.app_context():
             editor = publishing.store.get_user_by_email(db.session(), api.user.email)
@@ -431,7 +420,6 @@ def test_redis_carries_changes_between_processes_and_ignores_strangers(
         assert app.extensions["liveblog.live"].notifier.latest(blog_id) == 2
     finally:
         client.close()
-        shut(other)
 
 
 # Rendered once per process

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -18,14 +19,11 @@ from urllib.parse import parse_qs
 import pytest
 from flask import Flask
 
-from liveblog import create_app
 from liveblog import db
 from liveblog import feeds
 from liveblog import publishing
 from liveblog.websub import HubNotifier
 from tests.factories import ApiClient
-from tests.factories import app_config
-from tests.factories import shut
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HAMA_FEEDS = feeds.feed_urls("https://news.example", "hama")
@@ -97,25 +95,17 @@ def hub() -> Iterator[Hub]:
     hub.stop()
 
 
-def make_app(database_url: str, tmp_path: Any, hub_url: str | None) -> Flask:
-    app = create_app(app_config(database_url, tmp_path, WEBSUB_HUB=hub_url))
-    if hub_url:
-        notifier = notifier_of(app)
-        notifier.fetcher.timeout, notifier.backoff = 1.0, 0.05  # quick retries for tests
-    return app
-
-
 def notifier_of(app: Flask) -> HubNotifier:
     return app.extensions["liveblog.websub"].notifier  # type: ignore[no-any-return]
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Any, hub: Hub) -> Iterator[Flask]:
-    """The conftest app, with WEBSUB_HUB pointing at the test hub."""
-    app = make_app(database_url, tmp_path, hub.url)
-    yield app
-    notifier_of(app).stop(timeout=5)
-    shut(app)
+def app(hub: Hub, make_app: Callable[..., Flask]) -> Flask:
+    """The conftest app, with WEBSUB_HUB pointing at the test hub (shut before the hub stops)."""
+    app = make_app(WEBSUB_HUB=hub.url)
+    notifier = notifier_of(app)
+    notifier.fetcher.timeout, notifier.backoff = 1.0, 0.05  # quick retries for tests
+    return app
 
 
 def test_feeds_advertise_the_hub_and_themselves(api, client, hub):
@@ -195,20 +185,15 @@ def test_a_slow_hub_does_not_hold_up_the_editor(app, api, hub):
     wait_until(lambda: notifier.failures >= 1)  # the first ping timed out, off the request
 
 
-def test_draft_blogs_and_other_apps_are_not_announced(
-    app, api, hub, database_url, tmp_path, session
-):
+def test_draft_blogs_and_other_apps_are_not_announced(app, api, hub, make_app):
     api.as_role("admin").post("/api/v1/blogs", json={"slug": "idlib", "title": "Idlib"})
     api.post_entry(blog="idlib")  # a draft blog has no public feeds
 
     # Another app in the same process, on the same database, without a hub: its commits
     # reach the same signal, but are not this app's to announce.
-    other = make_app(database_url, tmp_path, None)
-    try:
-        with db.database(other).sessions() as other_session:
-            ApiClient(other.test_client(), other_session).as_role("editor").post_entry()
-    finally:
-        shut(other)
+    other = make_app()
+    with db.database(other).sessions() as other_session:
+        ApiClient(other.test_client(), other_session).as_role("editor").post_entry()
 
     api.post_entry()
     assert sorted(hub.wait_for(len(HAMA_FEEDS))) == sorted(HAMA_FEEDS)
