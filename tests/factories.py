@@ -2,7 +2,6 @@
 
 import itertools
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ from liveblog import store
 from liveblog.models import Blog
 from liveblog.models import User
 from liveblog.themes import Themes
+from tests.support import wait_until
 
 _numbers = itertools.count(1)
 
@@ -51,10 +51,7 @@ def shut(app: Flask) -> None:
 def wait_until_current(app: Flask) -> None:
     """Wait for the notifier's source to catch up with the database after it starts."""
     source = app.extensions["liveblog.live"].source
-    deadline = time.monotonic() + 5
-    while not source.is_current():
-        assert time.monotonic() < deadline, "the notifier's source never caught up"
-        time.sleep(0.01)
+    wait_until(source.is_current, message="the notifier's source never caught up")
 
 
 @contextmanager

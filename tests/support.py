@@ -1,5 +1,5 @@
 """What test modules share besides fixtures and builders: backends, HTML, sample posts, the
-browser and the HTML checker.
+browser, the HTML checker, and waiting for something to happen.
 
 Test modules import from here, never from each other (nor from conftest.py).
 """
@@ -8,7 +8,10 @@ import json
 import os
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from bs4 import BeautifulSoup
@@ -109,3 +112,28 @@ def check(files: list[Path]) -> list[str]:
     )
     messages = json.loads(result.stderr or '{"messages": []}')["messages"]
     return [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}" for m in messages]
+
+
+# Waiting
+
+T = TypeVar("T")
+
+
+def wait_until(
+    condition: Callable[[], T],
+    timeout: float = 5.0,
+    message: str | Callable[[], str] = "the condition never held",
+    interval: float = 0.01,
+) -> T:
+    """Call ``condition`` every ``interval`` seconds until it returns something true; return it.
+
+    After ``timeout`` seconds, fail with ``message`` (a callable is called then, for what is
+    known only at that moment) and the last value ``condition`` returned.
+    """
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() >= deadline:
+            said = message() if callable(message) else message
+            raise AssertionError(f"{said} (in {timeout} s; last seen: {value!r})")
+        time.sleep(interval)
+    return value

@@ -24,6 +24,7 @@ from liveblog.themes import Themes
 from tests.servers import parse_event
 from tests.support import REDIS_URL
 from tests.support import needs_redis
+from tests.support import wait_until
 
 HEARTBEAT = 0.1
 
@@ -454,9 +455,7 @@ def test_twenty_streams_on_one_change_cost_one_load(api, app):
         thread.start()
     ready.wait()
     notifier = app.extensions["liveblog.live"].notifier
-    deadline = time.monotonic() + 5
-    while notifier.waiting < count and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: notifier.waiting >= count, message=f"{count} streams never all waited")
     assert notifier.waiting == count
     entry = api.post_entry()
     for thread in threads:

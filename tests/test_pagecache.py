@@ -1,6 +1,5 @@
 """The page cache: reader responses answered from memory until their blog changes."""
 
-import time
 from datetime import UTC
 from datetime import datetime
 
@@ -14,6 +13,7 @@ from liveblog.web.pagecache import mark
 from tests.factories import ApiClient
 from tests.factories import statements_of_this_thread
 from tests.factories import wait_until_current
+from tests.support import wait_until
 
 
 def page_cache(app: Flask) -> PageCache:
@@ -110,10 +110,11 @@ def test_another_process_change_reaches_the_cache_within_a_poll(app, make_app, c
     ApiClient(other.test_client(), api.session).as_user(api.user).post_entry(
         body="Posted through another process."
     )
-    deadline = time.monotonic() + 5
-    while b"Posted through another process." not in client.get("/hama/").data:
-        assert time.monotonic() < deadline, "the page never showed the other process's entry"
-        time.sleep(0.02)
+    wait_until(
+        lambda: b"Posted through another process." in client.get("/hama/").data,
+        message="the page never showed the other process's entry",
+        interval=0.02,
+    )
 
 
 def test_without_a_current_source_every_request_reads_the_database(app, client, story):

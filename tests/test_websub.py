@@ -24,6 +24,7 @@ from liveblog import feeds
 from liveblog import publishing
 from liveblog.websub import HubNotifier
 from tests.factories import ApiClient
+from tests.support import wait_until
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HAMA_FEEDS = feeds.feed_urls("https://news.example", "hama")
@@ -79,13 +80,6 @@ class Hub:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
-
-
-def wait_until(condition: Any, timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -158,7 +152,7 @@ def test_a_hub_answering_500_is_retried_and_the_publish_is_unaffected(app, api, 
     urls = hub.wait_for(2 * len(HAMA_FEEDS))
     assert sorted(urls) == sorted(HAMA_FEEDS * 2)  # each feed failed once, then went through
     notifier = notifier_of(app)
-    wait_until(lambda: notifier.delivered == len(HAMA_FEEDS))
+    wait_until(lambda: notifier.delivered == len(HAMA_FEEDS), 3, "not every retry went through")
     assert (notifier.failures, notifier.abandoned) == (len(HAMA_FEEDS), 0)
 
 
@@ -170,7 +164,7 @@ def test_a_hub_that_is_down_does_not_affect_the_publish(app, api, hub):
     assert response.status_code == 201
     assert time.monotonic() - started < 1.0
     # Every feed is tried notifier.attempts times, with growing pauses, then given up.
-    wait_until(lambda: notifier.abandoned == len(HAMA_FEEDS))
+    wait_until(lambda: notifier.abandoned == len(HAMA_FEEDS), 3, "not every ping was given up")
     assert notifier.failures == notifier.attempts * len(HAMA_FEEDS)
     assert notifier.delivered == 0
 
@@ -182,7 +176,7 @@ def test_a_slow_hub_does_not_hold_up_the_editor(app, api, hub):
     started = time.monotonic()
     api.post_entry()
     assert time.monotonic() - started < 0.5
-    wait_until(lambda: notifier.failures >= 1)  # the first ping timed out, off the request
+    wait_until(lambda: notifier.failures >= 1, 3, "the first ping never timed out, off the request")
 
 
 def test_draft_blogs_and_other_apps_are_not_announced(app, api, hub, make_app):
@@ -207,7 +201,7 @@ def test_notifier_coalesces_a_burst_and_posts_each_topic(hub):
         notifier.publish(["https://news.example/a", "https://news.example/a"])
         notifier.publish(["https://news.example/b"])
         assert sorted(hub.wait_for(2)) == ["https://news.example/a", "https://news.example/b"]
-        wait_until(notifier.idle)
+        wait_until(notifier.idle, 3, "pings stayed queued")
         time.sleep(0.1)
         assert len(hub.pings) == 2
     finally:
