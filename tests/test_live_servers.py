@@ -122,7 +122,15 @@ def test_every_stream_gets_every_change_in_order_within_2_s(live):
                 "entry.deleted",
                 "blog.updated",
             ]
-            time.sleep(0.3)  # time for a late duplicate to show up
+            # One change more, which keeps the title: each stream is in order, so a late
+            # duplicate of any change before it would have come before it.
+            act_and_wait(
+                deployment,
+                readers,
+                lambda: server.api(
+                    admin, "PATCH", f"/api/v1/blogs/{slug}", {"standfirst": "Day 2."}
+                ),
+            )
             for reader in readers:  # in order, none missed, none twice
                 assert received(reader) == deployment.changes(), reader.local_port
             for reader in readers:
@@ -182,7 +190,12 @@ def test_readers_resume_after_a_restart_with_nothing_missed_or_repeated(live):
                 readers,
                 lambda: server.api(token, "POST", entries, {"body": "After the restart."}),
             )
-            time.sleep(0.3)
+            # One change more: a late duplicate of any change before it would have come first.
+            act_and_wait(
+                deployment,
+                readers,
+                lambda: server.api(token, "POST", entries, {"body": "Later still."}),
+            )
             expected = [change for change in deployment.changes() if change[0] > seen]
             for reader in readers:
                 got = [

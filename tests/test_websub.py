@@ -28,13 +28,19 @@ from tests.support import wait_until
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HAMA_FEEDS = feeds.feed_urls("https://news.example", "hama")
+MARKER = "https://news.example/marker"
+"""A topic of no blog, queued by a test to learn that everything queued before it was sent."""
 
 
 class Hub:
-    """A WebSub hub on 127.0.0.1 that records publish pings and answers as told."""
+    """A WebSub hub on 127.0.0.1 that records publish pings and answers as told.
+
+    Pings for MARKER are only counted, apart: they are the tests' own, not the app's.
+    """
 
     def __init__(self) -> None:
         self.pings: list[dict[str, list[str]]] = []
+        self.markers = 0
         self.content_types: list[str] = []
         self.statuses: list[int] = []  # answers to give, in order; then 204
         self.delay = 0.0
@@ -47,9 +53,13 @@ class Hub:
                 form = parse_qs(self.rfile.read(length).decode())
                 time.sleep(hub.delay)
                 with hub._changed:
-                    status = hub.statuses.pop(0) if hub.statuses else 204
-                    hub.pings.append(form)
-                    hub.content_types.append(self.headers.get("Content-Type", ""))
+                    if form.get("hub.url") == [MARKER]:
+                        status = 204
+                        hub.markers += 1
+                    else:
+                        status = hub.statuses.pop(0) if hub.statuses else 204
+                        hub.pings.append(form)
+                        hub.content_types.append(self.headers.get("Content-Type", ""))
                     hub._changed.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -74,7 +84,25 @@ class Hub:
         with self._changed:
             arrived = self._changed.wait_for(lambda: len(self.pings) >= count, timeout)
             assert arrived, f"the hub got {len(self.pings)} pings, not {count}: {self.pings}"
-            return [url for ping in self.pings for url in ping.get("hub.url", [])]
+            return self._urls()
+
+    def settled(self, notifier: HubNotifier, timeout: float = 3.0) -> list[str]:
+        """The hub.url of every ping, once everything ``notifier`` had queued has been sent.
+
+        Its one thread sends in the order queued (retries aside), so a MARKER queued now
+        arrives after all of it: what the hub has by then is all there is, with no pause
+        to wait for a ping that should not come.
+        """
+        with self._changed:
+            expected = self.markers + 1
+        notifier.publish([MARKER])
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: self.markers >= expected, timeout)
+            assert arrived, f"the marker ping never came; the hub got {self.pings}"
+            return self._urls()
+
+    def _urls(self) -> list[str]:
+        return [url for ping in self.pings for url in ping.get("hub.url", [])]
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -136,10 +164,9 @@ def test_publishing_pings_the_hub_for_each_feed_of_the_blog(api, hub):
     assert sorted(hub.wait_for(3 * len(HAMA_FEEDS))[-len(HAMA_FEEDS) :]) == sorted(HAMA_FEEDS)
 
 
-def test_scheduled_publishing_outside_a_request_pings_too(api, hub, session):
+def test_scheduled_publishing_outside_a_request_pings_too(app, api, hub, session):
     api.post_entry(status="scheduled", published_at="2999-01-01T00:00:00Z")
-    time.sleep(0.2)
-    assert hub.pings == []  # a scheduled entry is not visible yet
+    assert hub.settled(notifier_of(app)) == []  # a scheduled entry is not visible yet
     due = datetime(2999, 1, 1, 0, 0, 1, tzinfo=UTC)
     assert publishing.publish_due_entries(session, now=due) == 1
     assert sorted(hub.wait_for(len(HAMA_FEEDS))) == sorted(HAMA_FEEDS)
@@ -188,11 +215,12 @@ def test_draft_blogs_and_other_apps_are_not_announced(app, api, hub, make_app):
     other = make_app()
     with db.database(other).sessions() as other_session:
         ApiClient(other.test_client(), other_session).as_role("editor").post_entry()
+    # Nothing was queued: not even a ping that the next commit's would have been merged into.
+    assert hub.settled(notifier_of(app)) == []
 
     api.post_entry()
     assert sorted(hub.wait_for(len(HAMA_FEEDS))) == sorted(HAMA_FEEDS)
-    time.sleep(0.2)
-    assert len(hub.pings) == len(HAMA_FEEDS)
+    assert len(hub.settled(notifier_of(app))) == len(HAMA_FEEDS)
 
 
 def test_notifier_coalesces_a_burst_and_posts_each_topic(hub):
@@ -201,8 +229,7 @@ def test_notifier_coalesces_a_burst_and_posts_each_topic(hub):
         notifier.publish(["https://news.example/a", "https://news.example/a"])
         notifier.publish(["https://news.example/b"])
         assert sorted(hub.wait_for(2)) == ["https://news.example/a", "https://news.example/b"]
-        wait_until(notifier.idle, 3, "pings stayed queued")
-        time.sleep(0.1)
-        assert len(hub.pings) == 2
+        assert len(hub.settled(notifier)) == 2
+        assert notifier.idle()
     finally:
         notifier.stop(timeout=5)
