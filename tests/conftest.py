@@ -30,6 +30,20 @@ from tests.support import BACKENDS
 from tests.support import POSTGRES_URL
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ with what is rendered now (then review the diff)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """Whether golden files are to be rewritten rather than compared (--update-golden)."""
+    return bool(request.config.getoption("--update-golden"))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated SQLite database file, copied for each test (migrating once is faster)."""
