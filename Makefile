@@ -10,7 +10,7 @@ AXE_VERSION := 4.14.1
 LEAFLET_VERSION := 1.9.4
 LEAFLET_DIR := themes/default/static/vendor/leaflet
 
-.PHONY: run test test-tools lint clean vendor-leaflet
+.PHONY: run test test-tools lint golden clean vendor-leaflet
 
 $(VENV)/installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ vendor-leaflet:
 
 test: lint test-tools
 	$(BIN)/pytest
+
+# Rewrite tests/golden/ (the demo's feeds and live page) from what the code renders now;
+# the diff of those files is then reviewed like code.
+golden: $(VENV)/installed
+	$(BIN)/pytest tests/test_golden.py --update-golden
 
 clean:
 	rm -rf $(VENV)

@@ -26,17 +26,22 @@ from tests.factories import ApiClient
 from tests.factories import app_config
 from tests.factories import make_user
 from tests.factories import shut
+from tests.support import BACKENDS
+from tests.support import POSTGRES_URL
 
-POSTGRES_URL = os.environ.get("LIVEBLOG_TEST_DATABASE_URL")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not POSTGRES_URL, reason="set LIVEBLOG_TEST_DATABASE_URL to run against PostgreSQL"
-        ),
-    ),
-]
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ with what is rendered now (then review the diff)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """Whether golden files are to be rewritten rather than compared (--update-golden)."""
+    return bool(request.config.getoption("--update-golden"))
 
 
 @pytest.fixture(scope="session")
@@ -92,17 +97,35 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
 
 
 @pytest.fixture
-def make_app(database_url: str, tmp_path: Any) -> Iterator[Callable[..., Flask]]:
-    """Build apps on this test's database with extra settings; each is shut at the end."""
+def make_bare_app() -> Iterator[Callable[..., Flask]]:
+    """Build apps from the given settings alone (and TESTING): no test database or other test
+    defaults, so the rest comes from LIVEBLOG_* variables and the instance folder. Each is
+    shut at the end."""
     made: list[Flask] = []
 
     def make(**settings: Any) -> Flask:
-        made.append(create_app(app_config(database_url, tmp_path, **settings)))
+        made.append(create_app({"TESTING": True, **settings}))
         return made[-1]
 
     yield make
     for app in made:
         shut(app)
+
+
+@pytest.fixture
+def make_app(
+    make_bare_app: Callable[..., Flask], database_url: str, tmp_path: Any
+) -> Callable[..., Flask]:
+    """Build apps on this test's database with extra settings; each is shut at the end.
+
+    Every app made is another process as far as the test can tell: its own notifier, caches
+    and connections on the same database.
+    """
+
+    def make(**settings: Any) -> Flask:
+        return make_bare_app(**app_config(database_url, tmp_path, **settings))
+
+    return make
 
 
 @pytest.fixture

@@ -1,16 +1,14 @@
 """Helpers for the editor's tests: a logged-in test client and a browser that logs in."""
 
 import re
-import shutil
-from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from tests.support import AXE
+
 PASSWORD = "correct horse battery"
-AXE = Path(__file__).parent.parent / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def csrf_of(response: TestResponse) -> str:

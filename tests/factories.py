@@ -2,7 +2,6 @@
 
 import itertools
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ from liveblog import store
 from liveblog.models import Blog
 from liveblog.models import User
 from liveblog.themes import Themes
+from tests.support import wait_until
 
 _numbers = itertools.count(1)
 
@@ -39,18 +39,19 @@ def app_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str,
 
 
 def shut(app: Flask) -> None:
-    """Stop the app's notifier source, then close its connections."""
+    """Stop the app's threads (notifier source, scheduler, WebSub pings), then close its
+    connections."""
     app.extensions["liveblog.live"].source.stop(timeout=5)
+    app.extensions["liveblog.scheduler"].stop(timeout=5)
+    if pinger := app.extensions.get("liveblog.websub"):
+        pinger.notifier.stop(timeout=5)
     db.database(app).engine.dispose()
 
 
 def wait_until_current(app: Flask) -> None:
     """Wait for the notifier's source to catch up with the database after it starts."""
     source = app.extensions["liveblog.live"].source
-    deadline = time.monotonic() + 5
-    while not source.is_current():
-        assert time.monotonic() < deadline, "the notifier's source never caught up"
-        time.sleep(0.01)
+    wait_until(source.is_current, message="the notifier's source never caught up")
 
 
 @contextmanager

@@ -34,6 +34,7 @@ from liveblog import blogs
 from liveblog import store
 from liveblog.db import Database
 from liveblog.themes import Themes
+from tests.support import wait_until
 
 HOST = "127.0.0.1"
 LIVEBLOG = Path(sys.executable).with_name("liveblog")
@@ -284,15 +285,18 @@ class Server:
                 cwd=self.workdir,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server exited:\n{self.log()}")
-            if len(self.worker_pids()) == self.workers and self._answers():
-                return
-            time.sleep(0.05)
-        self.kill()
-        raise AssertionError(f"the server did not come up in {timeout} s:\n{self.log()}")
+        try:
+            wait_until(self._up, timeout, "the server did not come up", interval=0.05)
+        except AssertionError as failure:
+            self.kill()
+            raise AssertionError(f"{failure}:\n{self.log()}") from None
+
+    def _up(self) -> bool:
+        """Whether every worker has started and the server answers; fails if it exited."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError("the server exited")
+        return len(self.worker_pids()) == self.workers and self._answers()
 
     def _answers(self) -> bool:
         try:
@@ -401,22 +405,26 @@ def streams_on_every_worker(
     """
     readers: list[SseReader] = []
     by_worker: dict[int, int] = dict.fromkeys(server.worker_pids(), 0)
-    deadline = time.monotonic() + timeout
+
+    def placed() -> bool:
+        """Open one more reader; keep it if its worker has too few. Whether all have enough."""
+        reader = SseReader(server.port, path, **options)
+        assert reader.wait_for(lambda r: r.retry is not None, 5), "no retry line"
+        worker = wait_until(
+            lambda: server.worker_of(reader), message="no worker holds the stream's connection"
+        )
+        assert worker in by_worker, f"stream served by {worker}, not a worker of {by_worker}"
+        if by_worker[worker] < per_worker:
+            by_worker[worker] += 1
+            readers.append(reader)
+        else:
+            reader.close()
+        return min(by_worker.values()) >= per_worker
+
     try:
-        while min(by_worker.values()) < per_worker:
-            assert time.monotonic() < deadline, f"streams landed on workers {by_worker} only"
-            reader = SseReader(server.port, path, **options)
-            assert reader.wait_for(lambda r: r.retry is not None, 5), "no retry line"
-            worker = None
-            while worker is None and time.monotonic() < deadline:
-                worker = server.worker_of(reader)
-            assert worker in by_worker, f"stream served by {worker}, not a worker of {by_worker}"
-            if by_worker[worker] < per_worker:
-                by_worker[worker] += 1
-                readers.append(reader)
-            else:
-                reader.close()
-                time.sleep(0.02)
+        wait_until(
+            placed, timeout, lambda: f"streams landed on workers {by_worker} only", interval=0.02
+        )
     except BaseException:
         for reader in readers:
             reader.close()

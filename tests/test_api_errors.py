@@ -9,11 +9,9 @@ from typing import NamedTuple
 
 import pytest
 
-from liveblog import create_app
 from liveblog.store import encode_cursor
 from tests.factories import assert_problem
 from tests.factories import changes
-from tests.factories import shut
 
 BLOGS = "/api/v1/blogs"
 BLOG = "/api/v1/blogs/hama"
@@ -134,28 +132,15 @@ def test_a_body_that_is_not_json_is_415(api):
     assert api.get(ENTRIES).get_json()["items"] == []
 
 
-def test_a_body_over_the_configured_limit_is_413(api, database_url, tmp_path):
+def test_a_body_over_the_configured_limit_is_413(api, make_app):
     """LIVEBLOG_MAX_REQUEST_BYTES is honoured, and the problem says what the limit is."""
-    small = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test",
-            "MEDIA_PATH": str(tmp_path / "media"),
-            "SCHEDULER_INTERVAL": 0,
-            "MAX_REQUEST_BYTES": 2_000,
-        }
-    )
-    try:
-        client = small.test_client()
-        headers = {"Authorization": f"Bearer {api.token}"}
-        fits = client.post(ENTRIES, json={"body": "x" * 1_900}, headers=headers)
-        assert fits.status_code == 201
-        response = client.post(ENTRIES, json={"body": "x" * 2_000}, headers=headers)
-        problem = assert_problem(response, 413)
-        assert "2,000 bytes" in problem["detail"]
-    finally:
-        shut(small)
+    client = make_app(MAX_REQUEST_BYTES=2_000).test_client()
+    headers = {"Authorization": f"Bearer {api.token}"}
+    fits = client.post(ENTRIES, json={"body": "x" * 1_900}, headers=headers)
+    assert fits.status_code == 201
+    response = client.post(ENTRIES, json={"body": "x" * 2_000}, headers=headers)
+    problem = assert_problem(response, 413)
+    assert "2,000 bytes" in problem["detail"]
     assert len(api.get(ENTRIES).get_json()["items"]) == 1
 
 

@@ -1,30 +1,15 @@
 """The demo live page and a permalink in a real headless Chromium, as a reader sees them."""
 
-import shutil
-
 import pytest
 
 from tests.fakes import fake_server
 from tests.fakes import image_bytes
+from tests.support import CHROMIUM
+from tests.support import CHROMIUM_ARGS
+from tests.support import needs_chromium
 
 playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-]
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("chromium") is None,
-    reason="needs Debian's chromium: run 'make test-tools' (make test does it)",
-)
+pytestmark = needs_chromium
 
 
 def left_page(request):

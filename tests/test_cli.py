@@ -7,14 +7,12 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from sqlalchemy import func
 from sqlalchemy import inspect
 from sqlalchemy import select
 
 from liveblog import accounts
-from liveblog import create_app
 from liveblog import store
 from liveblog.cli import cli
 from liveblog.db import Database
@@ -22,7 +20,7 @@ from liveblog.labels import format_label
 from liveblog.models import Blog
 from liveblog.models import Change
 from liveblog.models import Entry
-from tests.factories import shut
+from tests.support import soup
 
 DEMO_SLUG = "syria-hama-offensive"
 PASSWORD = "correct horse battery"
@@ -65,13 +63,11 @@ def migrated(liveblog):
 
 
 @pytest.fixture
-def web_app(env, monkeypatch, migrated):
+def web_app(env, monkeypatch, migrated, make_bare_app):
     """The web app the CLI's settings describe, for checking what the commands did."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    web_app = create_app({"TESTING": True})
-    yield web_app
-    shut(web_app)
+    return make_bare_app()
 
 
 def failed_cleanly(result, message):
@@ -248,7 +244,7 @@ def test_demo_content(demo, database):
     assert all("placeholder" in block["text"].lower() for block in social)
 
     # The stored HTML says so to readers too.
-    rendered = BeautifulSoup("".join(entry.html for entry in entries), "html.parser")
+    rendered = soup("".join(entry.html for entry in entries))
     quotes = [
         quote.get_text(" ", strip=True) for quote in rendered.select(".block-social blockquote")
     ]

@@ -1,6 +1,5 @@
-"""Settings from LIVEBLOG_* variables, the instance secret, SQLite's settings, import boundary."""
+"""Settings from LIVEBLOG_* variables, the instance secret, SQLite's settings."""
 
-import ast
 import os
 import stat
 import threading
@@ -9,15 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-import liveblog
 from liveblog import create_app
 from liveblog import db
 from liveblog.cli import cli
 from liveblog.config import SETTINGS
 from liveblog.config import load_config
-from tests.factories import shut
-
-PACKAGE = Path(liveblog.__file__).parent
 
 
 @pytest.fixture
@@ -31,23 +26,8 @@ def instance(tmp_path, monkeypatch):
     return path
 
 
-@pytest.fixture
-def make_app():
-    """create_app, with each app's engine disposed after the test."""
-    apps = []
-
-    def make(config=None):
-        app = create_app({"TESTING": True, **(config or {})})
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        shut(app)
-
-
-def test_defaults_live_in_the_instance_folder(instance, make_app):
-    app = make_app()
+def test_defaults_live_in_the_instance_folder(instance, make_bare_app):
+    app = make_bare_app()
     assert app.instance_path == str(instance)
     assert app.config["DATABASE_URL"] == f"sqlite:///{instance / 'liveblog.sqlite'}"
     assert app.config["MEDIA_PATH"] == str(instance / "media")
@@ -55,14 +35,14 @@ def test_defaults_live_in_the_instance_folder(instance, make_app):
     assert app.config["MAX_CONTENT_LENGTH"] == app.config["MAX_REQUEST_BYTES"] == 1_048_576
 
 
-def test_environment_variables_are_read_and_parsed(instance, monkeypatch, make_app):
+def test_environment_variables_are_read_and_parsed(instance, monkeypatch, make_bare_app):
     monkeypatch.setenv("LIVEBLOG_DATABASE_URL", f"sqlite:///{instance.parent / 'other.sqlite'}")
     monkeypatch.setenv("LIVEBLOG_BASE_URL", "https://news.example/")
     monkeypatch.setenv("LIVEBLOG_API_PAGE_SIZE", "25")
     monkeypatch.setenv("LIVEBLOG_MAX_REQUEST_BYTES", " 2048 ")
     monkeypatch.setenv("LIVEBLOG_SCHEDULER_INTERVAL", "0.5")
     monkeypatch.setenv("LIVEBLOG_READER_MAX_AGE", "")  # empty means unset
-    app = make_app()
+    app = make_bare_app()
     assert app.config["DATABASE_URL"] == f"sqlite:///{instance.parent / 'other.sqlite'}"
     assert app.config["BASE_URL"] == "https://news.example"
     assert app.config["API_PAGE_SIZE"] == 25
@@ -105,9 +85,9 @@ def test_a_bad_number_stops_with_a_clear_message(instance, monkeypatch, name, ra
 @pytest.mark.parametrize(
     ("raw", "value"), [("1", True), ("YES", True), ("off", False), ("0", False)]
 )
-def test_switches_read_yes_and_no(instance, monkeypatch, make_app, raw, value):
+def test_switches_read_yes_and_no(instance, monkeypatch, make_bare_app, raw, value):
     monkeypatch.setenv("LIVEBLOG_FETCH_PRIVATE_ADDRESSES", raw)
-    assert make_app().config["FETCH_PRIVATE_ADDRESSES"] is value
+    assert make_bare_app().config["FETCH_PRIVATE_ADDRESSES"] is value
 
 
 def test_a_bad_switch_stops_with_a_clear_message(instance, monkeypatch):
@@ -119,9 +99,9 @@ def test_a_bad_switch_stops_with_a_clear_message(instance, monkeypatch):
     )
 
 
-def test_oembed_endpoints_come_as_json(instance, monkeypatch, make_app):
+def test_oembed_endpoints_come_as_json(instance, monkeypatch, make_bare_app):
     monkeypatch.setenv("LIVEBLOG_OEMBED_ENDPOINTS", '{"x": "https://oembed.example/x"}')
-    assert make_app().config["OEMBED_ENDPOINTS"] == {"x": "https://oembed.example/x"}
+    assert make_bare_app().config["OEMBED_ENDPOINTS"] == {"x": "https://oembed.example/x"}
     for raw in ("{not json", '["x"]', '{"x": 1}'):
         monkeypatch.setenv("LIVEBLOG_OEMBED_ENDPOINTS", raw)
         with pytest.raises(SystemExit) as caught:
@@ -137,29 +117,29 @@ def test_every_setting_has_help():
 # The secret key
 
 
-def test_a_secret_is_generated_once_and_kept_private(instance, make_app):
-    first = make_app()
+def test_a_secret_is_generated_once_and_kept_private(instance, make_bare_app):
+    first = make_bare_app()
     secret_file = instance / "secret_key"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert len(first.config["SECRET_KEY"]) >= 32
     assert secret_file.read_text().strip() == first.config["SECRET_KEY"]
-    second = make_app()
+    second = make_bare_app()
     assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]
     assert sorted(path.name for path in instance.iterdir()) == ["secret_key"]
 
 
-def test_there_is_no_hard_coded_secret(instance, tmp_path, monkeypatch, make_app):
+def test_there_is_no_hard_coded_secret(instance, tmp_path, monkeypatch, make_bare_app):
     assert next(s.default for s in SETTINGS if s.name == "SECRET_KEY") is None
-    one = make_app().config["SECRET_KEY"]
+    one = make_bare_app().config["SECRET_KEY"]
     monkeypatch.setenv("LIVEBLOG_INSTANCE_PATH", str(tmp_path / "elsewhere"))
-    assert make_app().config["SECRET_KEY"] != one
+    assert make_bare_app().config["SECRET_KEY"] != one
 
 
 def test_a_secret_from_the_environment_is_used_and_nothing_is_written(
-    instance, monkeypatch, make_app
+    instance, monkeypatch, make_bare_app
 ):
     monkeypatch.setenv("LIVEBLOG_SECRET_KEY", "from-the-environment")
-    assert make_app().config["SECRET_KEY"] == "from-the-environment"
+    assert make_bare_app().config["SECRET_KEY"] == "from-the-environment"
     assert not (instance / "secret_key").exists()
 
 
@@ -194,8 +174,8 @@ def test_processes_starting_together_share_one_whole_secret(tmp_path):
 # SQLite
 
 
-def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(instance, make_app):
-    app = make_app({"SQLITE_BUSY_TIMEOUT": 1234})
+def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(instance, make_bare_app):
+    app = make_bare_app(SQLITE_BUSY_TIMEOUT=1234)
     engine = db.database(app).engine
     for _ in range(2):  # every pooled connection, not only the first
         with engine.connect() as connection:
@@ -212,14 +192,14 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(instance, ma
         engine.dispose()
 
 
-def test_sqlite_busy_timeout_from_the_environment(instance, monkeypatch, make_app):
+def test_sqlite_busy_timeout_from_the_environment(instance, monkeypatch, make_bare_app):
     monkeypatch.setenv("LIVEBLOG_SQLITE_BUSY_TIMEOUT", "2500")
-    with db.database(make_app()).engine.connect() as connection:
+    with db.database(make_bare_app()).engine.connect() as connection:
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 2500
 
 
-def test_an_in_memory_url_gives_each_app_a_database_of_its_own(instance, make_app):
-    first, second = make_app({"DATABASE_URL": "sqlite://"}), make_app({"DATABASE_URL": "sqlite://"})
+def test_an_in_memory_url_gives_each_app_a_database_of_its_own(instance, make_bare_app):
+    first, second = make_bare_app(DATABASE_URL="sqlite://"), make_bare_app(DATABASE_URL="sqlite://")
     for app in (first, second):
         db.database(app).upgrade()
     result = first.test_cli_runner().invoke(cli, ["demo"])
@@ -249,37 +229,3 @@ def test_an_in_memory_url_gives_each_app_a_database_of_its_own(instance, make_ap
     assert changes["seq"] == 3 + 20
     assert second.test_client().get("/syria-hama-offensive/").status_code == 404
     assert not Path(db.database(first).engine.url.database).is_relative_to(instance)
-
-
-# Only the wiring modules know Flask
-
-FLASK_ALLOWED = {"__init__.py", "db.py", "cli.py"}
-
-
-def flask_imports(path: Path) -> list[str]:
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            names = [node.module or ""]
-        else:
-            continue
-        found += [
-            f"{path.name}:{node.lineno} {name}" for name in names if name.split(".")[0] == "flask"
-        ]
-    return found
-
-
-def test_core_modules_do_not_import_flask():
-    core = sorted(path for path in PACKAGE.glob("*.py") if path.name not in FLASK_ALLOWED)
-    assert {"models.py", "store.py", "publishing.py", "render.py", "config.py"} <= {
-        p.name for p in core
-    }
-    assert [hit for path in core for hit in flask_imports(path)] == []
-
-
-def test_the_boundary_check_sees_flask_imports(tmp_path):
-    sample = tmp_path / "sample.py"
-    sample.write_text("import os\nimport flask.json\nfrom flask import g\nfrom .flask import x\n")
-    assert flask_imports(sample) == ["sample.py:2 flask.json", "sample.py:3 flask"]

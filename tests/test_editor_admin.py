@@ -1,10 +1,10 @@
 """Admins manage users and API tokens from the editor."""
 
 import pytest
-from bs4 import BeautifulSoup
 
 from tests.editor_helpers import EditorClient
 from tests.factories import make_user
+from tests.support import soup
 
 
 @pytest.fixture
@@ -12,10 +12,6 @@ def as_admin(client, admin):
     editor_client = EditorClient(client)
     editor_client.log_in(admin.email)
     return editor_client
-
-
-def soup(response):
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def test_an_admin_creates_a_user_who_can_then_log_in(as_admin, app):

@@ -10,10 +10,10 @@ import shutil
 from urllib.parse import urljoin
 
 import pytest
-from bs4 import BeautifulSoup
 
 from liveblog.web import editor
 from liveblog.web.conditional import ONE_YEAR
+from tests.support import soup
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -54,7 +54,7 @@ def test_a_renamed_or_added_editor_file_moves_every_editor_url(app, monkeypatch,
 
 
 def test_the_page_and_every_module_it_imports_share_one_digest(client):
-    page = BeautifulSoup(client.get("/editor/login").get_data(as_text=True), "html.parser")
+    page = soup(client.get("/editor/login"))
     script = page.select_one("script[src]")["src"]
     assert script.endswith("/editor.js")
     others = [link["href"] for link in page.select("link[href^='/editor/static/']")]

@@ -1,32 +1,26 @@
 """The editor's flows end to end in headless Chromium, under the strict Content-Security-Policy."""
 
 import json
-import shutil
 
 import pytest
 
 from liveblog.web.editor import STATIC
-from tests.editor_helpers import AXE
-from tests.editor_helpers import CHROMIUM
 from tests.editor_helpers import axe_violations
 from tests.editor_helpers import log_in_browser
 from tests.factories import ApiClient
 from tests.factories import make_user
 from tests.fakes import fake_server
 from tests.fakes import image_bytes
-from tests.test_browser import CHROMIUM_ARGS
-from tests.test_oembed import TWEET
-from tests.test_oembed import TWEET_ANSWER
+from tests.support import AXE
+from tests.support import CHROMIUM
+from tests.support import CHROMIUM_ARGS
+from tests.support import TWEET
+from tests.support import TWEET_ANSWER
+from tests.support import needs_chromium
 
 playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which("chromium") is None,
-        reason="needs Debian's chromium: run 'make test-tools' (make test does it)",
-    ),
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-]
+pytestmark = [needs_chromium, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 BLOG = "syria-hama-offensive"
 
 

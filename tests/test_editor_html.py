@@ -3,9 +3,10 @@
 import pytest
 
 from tests.editor_helpers import EditorClient
-from tests.test_html_validity import VNU_JAR  # noqa: F401  (its skip condition is reused)
-from tests.test_html_validity import check
-from tests.test_html_validity import pytestmark  # noqa: F401
+from tests.support import check
+from tests.support import needs_vnu
+
+pytestmark = needs_vnu
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -2,13 +2,11 @@
 
 import pytest
 
-from liveblog import create_app
 from tests.editor_helpers import PASSWORD
 from tests.editor_helpers import EditorClient
 from tests.editor_helpers import csrf_of
 from tests.factories import ApiClient
 from tests.factories import make_user
-from tests.factories import shut
 
 
 @pytest.fixture
@@ -97,18 +95,17 @@ def test_a_deactivated_user_cannot_log_in_and_their_session_ends(editor_client, 
     assert editor_client.log_in(editor.email).status_code == 401
 
 
-def test_failed_logins_are_limited_per_account_even_across_processes(app, editor_client, editor):
+def test_failed_logins_are_limited_per_account_even_across_processes(
+    make_app, editor_client, editor
+):
     for _ in range(5):
         assert editor_client.log_in(editor.email, "wrong password").status_code == 401
     response = editor_client.log_in(editor.email)  # the right password, too late
     assert response.status_code == 429
     assert "Too many failed log-ins for" in response.get_data(as_text=True)
     # Another process on the same database sees the same attempts.
-    other = create_app({**app.config, "TESTING": True})
-    try:
-        assert EditorClient(other.test_client()).log_in(editor.email).status_code == 429
-    finally:
-        shut(other)
+    other = make_app()
+    assert EditorClient(other.test_client()).log_in(editor.email).status_code == 429
 
 
 def test_failed_logins_are_limited_per_address(app, editor_client, session):

@@ -3,12 +3,12 @@
 import io
 
 import pytest
-from bs4 import BeautifulSoup
 
 from tests.editor_helpers import EditorClient
 from tests.factories import assert_problem
 from tests.factories import make_blog
 from tests.fakes import image_bytes
+from tests.support import soup
 
 
 @pytest.fixture
@@ -23,10 +23,6 @@ def as_editor(client, editor):
     editor_client = EditorClient(client)
     editor_client.log_in(editor.email)
     return editor_client
-
-
-def soup(response):
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 @pytest.mark.parametrize("path", ["/editor/", "/editor/blogs/hama/", "/editor/admin/users"])
@@ -142,7 +138,7 @@ def test_the_preview_renders_an_unsaved_entry_through_the_theme_partial(as_edito
     assert response.status_code == 200
     preview = response.get_json()
     assert preview["label"] == "UPDATE 0745 GMT"
-    html = BeautifulSoup(preview["html"], "html.parser")
+    html = soup(preview["html"])
     assert html.select_one("article.entry.entry-key-event .entry-label").text == "UPDATE 0745 GMT"
     assert html.select_one(".entry-headline").text == "Rebels enter Hama"
     assert "<strong>near</strong>" in preview["html"]

@@ -6,14 +6,14 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from bs4 import BeautifulSoup
 
 from tests.factories import assert_problem
 from tests.fakes import fake_server
 from tests.fakes import image_bytes
 from tests.feedreader import read_feed
-from tests.test_oembed import TWEET
-from tests.test_oembed import TWEET_ANSWER
+from tests.support import TWEET
+from tests.support import TWEET_ANSWER
+from tests.support import soup
 
 BASE = "https://news.example"
 HOSTILE = "<script>alert(1)</script>\"'&<img src=x onerror=alert(1)>"
@@ -42,10 +42,6 @@ def upload(api, data, name="photo.jpg"):
         data={"file": (io.BytesIO(data), name)},
         content_type="multipart/form-data",
     )
-
-
-def soup(html):
-    return BeautifulSoup(html, "html.parser")
 
 
 # Looking posts up

@@ -2,10 +2,10 @@
 same chain as every other template (the deployment's overrides first)."""
 
 import pytest
-from bs4 import BeautifulSoup
 from werkzeug.exceptions import InternalServerError
 
 from liveblog.errors import TooManyAttempts
+from tests.support import soup
 
 
 def add_failing_routes(app):
@@ -28,7 +28,7 @@ def add_failing_routes(app):
 def page(response):
     assert response.mimetype == "text/html"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    return soup(response)
 
 
 @pytest.mark.parametrize(
@@ -45,11 +45,11 @@ def test_errors_are_the_themes_error_page(app, path, status, heading, says):
     add_failing_routes(app)
     response = app.test_client().get(path)
     assert response.status_code == status
-    soup = page(response)
-    assert soup.h1.get_text(strip=True) == heading
-    assert says in soup.main.get_text(" ", strip=True)
-    assert soup.find("link", rel="stylesheet")["href"].startswith("/assets/default/")
-    assert soup.find("meta", attrs={"name": "robots"})["content"] == "noindex"
+    shown = page(response)
+    assert shown.h1.get_text(strip=True) == heading
+    assert says in shown.main.get_text(" ", strip=True)
+    assert shown.find("link", rel="stylesheet")["href"].startswith("/assets/default/")
+    assert shown.find("meta", attrs={"name": "robots"})["content"] == "noindex"
 
 
 def test_a_body_too_large_for_a_page_is_the_error_page(app):
@@ -64,10 +64,10 @@ def test_a_removed_update_is_the_error_page_with_its_own_words(api):
     api.delete(f"/api/v1/blogs/hama/entries/{entry['id']}", headers={"If-Match": '"1"'})
     response = api.client.get(f"/hama/updates/{entry['id']}")
     assert response.status_code == 410
-    soup = page(response)
-    assert soup.h1.get_text(strip=True) == "This update has been removed"
-    assert soup.main.a["href"] == "/hama/"
-    assert soup.find("meta", attrs={"name": "robots"})["content"] == "noindex"
+    shown = page(response)
+    assert shown.h1.get_text(strip=True) == "This update has been removed"
+    assert shown.main.a["href"] == "/hama/"
+    assert shown.find("meta", attrs={"name": "robots"})["content"] == "noindex"
 
 
 def test_the_deployments_own_error_page_wins(make_app, tmp_path):
@@ -78,8 +78,8 @@ def test_the_deployments_own_error_page_wins(make_app, tmp_path):
         "{% block heading %}Newsroom says: {{ title }} ({{ status }}){% endblock %}"
     )
     app = make_app(THEMES_PATH=str(overrides))
-    soup = page(app.test_client().get("/no-such-blog/"))
-    assert soup.h1.get_text(strip=True) == "Newsroom says: Not found (404)"
+    shown = page(app.test_client().get("/no-such-blog/"))
+    assert shown.h1.get_text(strip=True) == "Newsroom says: Not found (404)"
 
 
 def test_a_broken_error_page_still_answers_with_the_error(make_app, tmp_path):

@@ -1,39 +1,14 @@
 """Pages are valid HTML according to the Nu HTML checker (vnu.jar, run on Java)."""
 
 import io
-import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from tests.fakes import image_bytes
+from tests.support import check
+from tests.support import needs_vnu
 
-VNU_JAR = Path(
-    os.environ.get(
-        "LIVEBLOG_VNU_JAR",
-        Path(__file__).parent.parent / ".tools/node_modules/vnu-jar/build/dist/vnu.jar",
-    )
-)
-
-pytestmark = pytest.mark.skipif(
-    not VNU_JAR.is_file() or shutil.which("java") is None,
-    reason="needs Java and vnu.jar: run 'make test-tools' (make test does it)",
-)
-
-
-def check(files: list[Path]) -> list[str]:
-    """The checker's errors for ``files``, as 'file:line: message' strings."""
-    result = subprocess.run(
-        ["java", "-jar", str(VNU_JAR), "--format", "json", "--errors-only", *map(str, files)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
-    return [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}" for m in messages]
+pytestmark = needs_vnu
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -7,31 +7,25 @@ new entries back while the reader is further down, and catch up after the server
 killed and started again.
 """
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from liveblog import accounts
-from liveblog import create_app
 from liveblog import db
 from liveblog import publishing
 from liveblog import store
 from liveblog.cli import DEMO_EMAIL
-from liveblog.cli import cli
-from tests.factories import shut
 from tests.servers import Deployment
 from tests.servers import Server
 from tests.servers import running
-from tests.test_browser import CHROMIUM
-from tests.test_browser import CHROMIUM_ARGS
+from tests.support import CHROMIUM
+from tests.support import CHROMIUM_ARGS
+from tests.support import needs_chromium
 
 playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-pytestmark = pytest.mark.skipif(
-    shutil.which("chromium") is None,
-    reason="needs Debian's chromium: run 'make test-tools' (make test does it)",
-)
+pytestmark = [needs_chromium, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 SLUG = "syria-hama-offensive"
 WITHIN_MS = 2000
@@ -46,23 +40,14 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def demo(tmp_path, sqlite_template) -> Iterator[tuple[Server, Deployment]]:
+def demo(demo_app, database_url, tmp_path) -> Iterator[tuple[Server, Deployment]]:
     """The demo blog, loaded by the real `liveblog demo`, served by `liveblog serve`."""
-    path = tmp_path / "liveblog.sqlite"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    app = create_app(
-        {"DATABASE_URL": url, "MEDIA_PATH": str(tmp_path / "media"), "SECRET_KEY": "test"}
-    )
-    result = app.test_cli_runner().invoke(cli, ["demo"])
-    assert result.exit_code == 0, result.output
-    with db.database(app).sessions() as session:
+    with db.database(demo_app).sessions() as session:
         desk = store.get_user_by_email(session, DEMO_EMAIL)
         assert desk is not None
         token = accounts.create_token(session, desk, "browser test")
-    shut(app)
-    deployment = Deployment(url, SLUG, editor_token=token, admin_token=token)
-    with running(Server(url, tmp_path)) as server:
+    deployment = Deployment(database_url, SLUG, editor_token=token, admin_token=token)
+    with running(Server(database_url, tmp_path)) as server:
         yield server, deployment
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.engine import make_url
 
 from liveblog.db import Database
 from liveblog.models import Base
-from tests.conftest import BACKENDS
-from tests.conftest import POSTGRES_URL
+from tests.support import BACKENDS
+from tests.support import POSTGRES_URL
 
 
 @pytest.fixture(params=BACKENDS)

@@ -16,24 +16,9 @@ from liveblog.errors import EmbedError
 from liveblog.lru import LruCache
 from tests.fakes import fake_server
 from tests.fakes import image_bytes
+from tests.support import TWEET
+from tests.support import TWEET_ANSWER
 
-TWEET = "https://x.com/someone/status/1234567890"
-TWEET_ANSWER = {
-    "type": "rich",
-    "version": "1.0",
-    "url": TWEET,
-    "author_name": "Some One",
-    "author_url": "https://twitter.com/someone",
-    "provider_name": "Twitter",
-    "html": (
-        '<blockquote class="twitter-tweet"><p lang="en" dir="ltr">Rebels have entered '
-        'Qomhana<br>&amp; are moving south <a href="https://t.co/abc">pic.twitter.com/abc</a>'
-        "</p>&mdash; Some One (@someone) "
-        '<a href="https://twitter.com/someone/status/1234567890?ref_src=twsrc%5Etfw">'
-        "March 24, 2017</a></blockquote>\n"
-        '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
-    ),
-}
 SKEET = "https://bsky.app/profile/someone.bsky.social/post/3kabc2xyz"
 SKEET_ANSWER = {
     "type": "rich",

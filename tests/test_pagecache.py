@@ -1,6 +1,5 @@
 """The page cache: reader responses answered from memory until their blog changes."""
 
-import time
 from datetime import UTC
 from datetime import datetime
 
@@ -8,15 +7,13 @@ import pytest
 from flask import Flask
 from werkzeug.test import Client
 
-from liveblog import create_app
 from liveblog import store
 from liveblog.web.pagecache import PageCache
 from liveblog.web.pagecache import mark
 from tests.factories import ApiClient
-from tests.factories import app_config
-from tests.factories import shut
 from tests.factories import statements_of_this_thread
 from tests.factories import wait_until_current
+from tests.support import wait_until
 
 
 def page_cache(app: Flask) -> PageCache:
@@ -91,38 +88,33 @@ def test_revalidations_are_answered_from_memory(app, client, story):
     assert other.data == old_date.data == first.data
 
 
-def test_a_revalidation_fills_a_cold_cache_with_validators(app, client, story):
+def test_a_revalidation_fills_a_cold_cache_with_validators(make_app, client, story):
     etag = client.get("/hama/").headers["ETag"]
-    other = create_app({**app.config, "TESTING": True})  # another process: an empty cache
-    try:
-        reader = other.test_client()
+    other = make_app()  # another process: an empty cache
+    reader = other.test_client()
+    assert reader.get("/hama/", headers={"If-None-Match": etag}).status_code == 304
+    wait_until_current(other)
+    with statements_of_this_thread(other) as statements:
         assert reader.get("/hama/", headers={"If-None-Match": etag}).status_code == 304
-        wait_until_current(other)
-        with statements_of_this_thread(other) as statements:
-            assert reader.get("/hama/", headers={"If-None-Match": etag}).status_code == 304
-        assert statements == []
-        with statements_of_this_thread(other) as statements:
-            full = reader.get("/hama/")
-        assert statements, "only the validators were known: the page itself is built"
-        assert full.headers["ETag"] == etag
-    finally:
-        shut(other)
+    assert statements == []
+    with statements_of_this_thread(other) as statements:
+        full = reader.get("/hama/")
+    assert statements, "only the validators were known: the page itself is built"
+    assert full.headers["ETag"] == etag
 
 
-def test_another_process_change_reaches_the_cache_within_a_poll(app, client, api, story):
+def test_another_process_change_reaches_the_cache_within_a_poll(app, make_app, client, api, story):
     client.get("/hama/")
     wait_until_current(app)
-    other = create_app({**app.config, "TESTING": True})
-    try:
-        ApiClient(other.test_client(), api.session).as_user(api.user).post_entry(
-            body="Posted through another process."
-        )
-        deadline = time.monotonic() + 5
-        while b"Posted through another process." not in client.get("/hama/").data:
-            assert time.monotonic() < deadline, "the page never showed the other process's entry"
-            time.sleep(0.02)
-    finally:
-        shut(other)
+    other = make_app()
+    ApiClient(other.test_client(), api.session).as_user(api.user).post_entry(
+        body="Posted through another process."
+    )
+    wait_until(
+        lambda: b"Posted through another process." in client.get("/hama/").data,
+        message="the page never showed the other process's entry",
+        interval=0.02,
+    )
 
 
 def test_without_a_current_source_every_request_reads_the_database(app, client, story):
@@ -198,20 +190,13 @@ def test_a_path_split_inside_a_segment_is_never_kept(app, client, story):
     assert len(page_cache(app)) == 0
 
 
-def test_the_cache_holds_at_most_its_size(database_url, tmp_path, api, story):
-    small = create_app(app_config(database_url, tmp_path, PAGE_CACHE_SIZE=2))
-    try:
-        reader = small.test_client()
-        for entry in story:
-            assert reader.get(f"/hama/updates/{entry['id']}").status_code == 200
-        assert len(page_cache(small)) == 2
-    finally:
-        shut(small)
+def test_the_cache_holds_at_most_its_size(make_app, api, story):
+    small = make_app(PAGE_CACHE_SIZE=2)
+    reader = small.test_client()
+    for entry in story:
+        assert reader.get(f"/hama/updates/{entry['id']}").status_code == 200
+    assert len(page_cache(small)) == 2
 
 
-def test_a_size_of_zero_turns_the_cache_off(database_url, tmp_path):
-    off = create_app(app_config(database_url, tmp_path, PAGE_CACHE_SIZE=0))
-    try:
-        assert not isinstance(off.wsgi_app, PageCache)
-    finally:
-        shut(off)
+def test_a_size_of_zero_turns_the_cache_off(make_app):
+    assert not isinstance(make_app(PAGE_CACHE_SIZE=0).wsgi_app, PageCache)

@@ -3,15 +3,9 @@
 import json
 
 import pytest
-from bs4 import BeautifulSoup
 
-from liveblog import create_app
-from tests.factories import shut
 from tests.factories import statements_of_this_thread
-
-
-def soup(response):
-    return BeautifulSoup(response.data, "html.parser")
+from tests.support import soup
 
 
 def structured_data(page):
@@ -240,23 +234,14 @@ def test_a_blog_on_the_ticker_theme_inherits_what_it_does_not_override(api, clie
         assert "immutable" in css.headers["Cache-Control"]
 
 
-def test_a_deployment_theme_folder_overrides_templates(database_url, tmp_path, client, story):
+def test_a_deployment_theme_folder_overrides_templates(make_app, tmp_path, client, story):
     (tmp_path / "overrides").mkdir()
     (tmp_path / "overrides" / "_entry.html").write_text(
         '<article id="update-{{ entry.id }}">OVERRIDDEN</article>'
     )
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "t",
-            "SCHEDULER_INTERVAL": 0,
-            "THEMES_PATH": str(tmp_path / "overrides"),
-        }
-    )
+    app = make_app(THEMES_PATH=str(tmp_path / "overrides"))
     page = app.test_client().get("/hama/")
     assert b"OVERRIDDEN" in page.data and b"blog-standfirst" in page.data
-    shut(app)
 
 
 def test_assets_are_found_along_the_theme_chain_only(client):

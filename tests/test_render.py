@@ -4,13 +4,13 @@ import json
 from textwrap import dedent
 
 import pytest
-from bs4 import BeautifulSoup
 
 from liveblog.blocks import validate_blocks
 from liveblog.render import render_blocks
 from liveblog.render import render_markdown
 from liveblog.render import sanitize
 from liveblog.themes import Themes
+from tests.support import soup
 
 # (id, Markdown source, expected HTML), in the spirit of Python-Markdown's assertMarkdownRenders.
 MARKDOWN = [
@@ -314,7 +314,7 @@ def test_markdown_renders(source, expected):
     ],
 )
 def test_every_link_gets_nofollow_noopener(source):
-    links = BeautifulSoup(render_markdown(source), "html.parser").find_all("a")
+    links = soup(render_markdown(source)).find_all("a")
     assert links
     assert all(link["rel"] == ["nofollow", "noopener"] for link in links)
 
@@ -388,33 +388,29 @@ def hostile_blocks() -> list[dict]:
     return blocks
 
 
-def soup_of(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
-
-
 @pytest.mark.parametrize("index", range(5), ids=["text", "social", "map", "image", "video"])
 def test_hostile_text_in_every_field_of_a_block_is_escaped(templates, index):
     block = hostile_blocks()[index]
     html = str(render_blocks([block], templates))
-    soup = soup_of(html)
+    parsed = soup(html)
 
     assert "<script" not in html and "<iframe" not in html
-    assert soup.find_all(["script", "iframe", "style"]) == []
-    for element in soup.find_all(True):
+    assert parsed.find_all(["script", "iframe", "style"]) == []
+    for element in parsed.find_all(True):
         assert not [name for name in element.attrs if name.startswith("on") or name == "style"]
         for name in ("href", "src", "cite"):
             if element.has_attr(name):
                 assert element[name].startswith(("https://", "http://", "/")), element
     # Only the hostile <img> text could have become an image; the only images are the block's own.
-    for image in soup.find_all("img"):
+    for image in parsed.find_all("img"):
         assert image["src"] == HOSTILE_URL
     # What the editor typed is shown as text, character for character.
-    assert HOSTILE in soup.get_text()
+    assert HOSTILE in parsed.get_text()
 
 
 def test_each_block_type_renders_through_its_template(templates):
     html = str(render_blocks(hostile_blocks(), templates))
-    figures = soup_of(html).select(".block")
+    figures = soup(html).select(".block")
     assert [figure["class"] for figure in figures] == [
         ["block", "block-text"],
         ["block", "block-social", "block-social-x"],
@@ -438,7 +434,7 @@ def test_each_block_type_renders_through_its_template(templates):
 
 
 def test_every_link_a_block_template_makes_is_nofollow_noopener(templates):
-    links = soup_of(str(render_blocks(hostile_blocks(), templates))).find_all("a")
+    links = soup(str(render_blocks(hostile_blocks(), templates))).find_all("a")
     assert len(links) >= 5
     assert all(link["rel"] == ["nofollow", "noopener"] for link in links)
 
@@ -456,13 +452,13 @@ def test_text_block_is_the_sanitised_markdown(templates):
 
 def test_map_without_markers_or_image_links_to_openstreetmap(templates):
     block = {"type": "map", "center": {"lat": 35.2, "lon": 36.7}, "zoom": 9}
-    link = soup_of(str(render_blocks([block], templates))).select_one("a")
+    link = soup(str(render_blocks([block], templates))).select_one("a")
     assert link["href"] == "https://www.openstreetmap.org/#map=9/35.2/36.7"
 
 
 def test_social_post_without_url_or_author(templates):
     block = {"type": "social", "text": "Placeholder: the post's words are not reproduced."}
-    figure = soup_of(str(render_blocks([block], templates))).select_one("figure")
+    figure = soup(str(render_blocks([block], templates))).select_one("figure")
     assert "block-social-other" in figure["class"]
     assert figure.select_one(".social-author").get_text(strip=True) == "Unknown author"
     assert figure.select_one(".social-provider").get_text() == "on the web"
@@ -476,7 +472,7 @@ def test_a_video_is_a_link_that_carries_its_privacy_enhanced_player(templates):
         "provider": "youtube",
         "title": "Drone footage",
     }
-    link = soup_of(str(render_blocks([block], templates))).select_one("a.video-link")
+    link = soup(str(render_blocks([block], templates))).select_one("a.video-link")
     assert "video-poster" in link["class"]
     assert link["href"] == "https://youtu.be/dQw4w9WgXcQ?t=1m5s"
     assert link["data-player"] == (
@@ -486,18 +482,18 @@ def test_a_video_is_a_link_that_carries_its_privacy_enhanced_player(templates):
     assert link.get_text(" ", strip=True) == "Drone footage Watch the video on YouTube"
 
     block["poster"] = {"url": "/media/uploads/p.jpg", "width": 640, "height": 360}
-    poster = soup_of(str(render_blocks([block], templates))).select_one("a.video-link img")
+    poster = soup(str(render_blocks([block], templates))).select_one("a.video-link img")
     assert (poster["src"], poster["alt"], poster["width"]) == ("/media/uploads/p.jpg", "", "640")
 
 
 def test_an_uploaded_image_offers_its_sizes(templates):
     url = "/media/uploads/" + "b" * 64 + ".webp"
     block = {"type": "image", "url": url, "alt": "Smoke", "width": 1000, "height": 500}
-    image = soup_of(str(render_blocks([block], templates))).select_one("img")
+    image = soup(str(render_blocks([block], templates))).select_one("img")
     assert image["srcset"] == (f"{url[:-5]}-480w.webp 480w, {url[:-5]}-960w.webp 960w, {url} 1000w")
     assert image["sizes"] == "(min-width: 44rem) 40rem, 100vw"
     block["url"] = "https://example.org/photo.jpg"
-    image = soup_of(str(render_blocks([block], templates))).select_one("img")
+    image = soup(str(render_blocks([block], templates))).select_one("img")
     assert not image.has_attr("srcset") and not image.has_attr("sizes")
 
 
@@ -510,7 +506,7 @@ def test_a_map_hands_its_places_and_drawing_to_the_script(templates):
         "markers": [{"lat": 35.2094, "lon": 36.7539, "label": "Qomhana"}],
         "geojson": geojson,
     }
-    figure = soup_of(str(render_blocks([block], templates))).select_one("figure")
+    figure = soup(str(render_blocks([block], templates))).select_one("figure")
     assert (figure["data-lat"], figure["data-lon"], figure["data-zoom"]) == ("35.2", "36.7", "9")
     assert json.loads(figure["data-geojson"]) == geojson
     place = figure.select_one(".map-places li")

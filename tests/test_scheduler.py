@@ -1,7 +1,6 @@
 """Scheduled entries: published when due, once, by the use case and by the scheduler thread."""
 
 import threading
-import time
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -19,6 +18,7 @@ from liveblog.models import utcnow
 from liveblog.scheduler import Scheduler
 from liveblog.themes import Themes
 from tests.factories import make_blog
+from tests.support import wait_until
 
 NOW = datetime(2030, 1, 1, 6, 0, tzinfo=UTC)
 DUE = NOW + timedelta(minutes=30)
@@ -146,10 +146,11 @@ def test_the_scheduler_thread_publishes_on_its_own(database_url, session, themes
     scheduler = Scheduler(database.sessions, interval=0.05)
     scheduler.ensure_running()
     try:
-        deadline = time.monotonic() + 5
-        while status(session, entry.id) != "published":
-            assert time.monotonic() < deadline, "the scheduler did not publish the entry in 5 s"
-            time.sleep(0.05)
+        wait_until(
+            lambda: status(session, entry.id) == "published",
+            message="the scheduler did not publish the entry",
+            interval=0.05,
+        )
     finally:
         scheduler.stop(timeout=5)
         database.engine.dispose()

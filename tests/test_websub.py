@@ -7,6 +7,7 @@ import json
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -18,24 +19,28 @@ from urllib.parse import parse_qs
 import pytest
 from flask import Flask
 
-from liveblog import create_app
 from liveblog import db
 from liveblog import feeds
 from liveblog import publishing
 from liveblog.websub import HubNotifier
 from tests.factories import ApiClient
-from tests.factories import app_config
-from tests.factories import shut
+from tests.support import wait_until
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HAMA_FEEDS = feeds.feed_urls("https://news.example", "hama")
+MARKER = "https://news.example/marker"
+"""A topic of no blog, queued by a test to learn that everything queued before it was sent."""
 
 
 class Hub:
-    """A WebSub hub on 127.0.0.1 that records publish pings and answers as told."""
+    """A WebSub hub on 127.0.0.1 that records publish pings and answers as told.
+
+    Pings for MARKER are only counted, apart: they are the tests' own, not the app's.
+    """
 
     def __init__(self) -> None:
         self.pings: list[dict[str, list[str]]] = []
+        self.markers = 0
         self.content_types: list[str] = []
         self.statuses: list[int] = []  # answers to give, in order; then 204
         self.delay = 0.0
@@ -48,9 +53,13 @@ class Hub:
                 form = parse_qs(self.rfile.read(length).decode())
                 time.sleep(hub.delay)
                 with hub._changed:
-                    status = hub.statuses.pop(0) if hub.statuses else 204
-                    hub.pings.append(form)
-                    hub.content_types.append(self.headers.get("Content-Type", ""))
+                    if form.get("hub.url") == [MARKER]:
+                        status = 204
+                        hub.markers += 1
+                    else:
+                        status = hub.statuses.pop(0) if hub.statuses else 204
+                        hub.pings.append(form)
+                        hub.content_types.append(self.headers.get("Content-Type", ""))
                     hub._changed.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -75,19 +84,30 @@ class Hub:
         with self._changed:
             arrived = self._changed.wait_for(lambda: len(self.pings) >= count, timeout)
             assert arrived, f"the hub got {len(self.pings)} pings, not {count}: {self.pings}"
-            return [url for ping in self.pings for url in ping.get("hub.url", [])]
+            return self._urls()
+
+    def settled(self, notifier: HubNotifier, timeout: float = 3.0) -> list[str]:
+        """The hub.url of every ping, once everything ``notifier`` had queued has been sent.
+
+        Its one thread sends in the order queued (retries aside), so a MARKER queued now
+        arrives after all of it: what the hub has by then is all there is, with no pause
+        to wait for a ping that should not come.
+        """
+        with self._changed:
+            expected = self.markers + 1
+        notifier.publish([MARKER])
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: self.markers >= expected, timeout)
+            assert arrived, f"the marker ping never came; the hub got {self.pings}"
+            return self._urls()
+
+    def _urls(self) -> list[str]:
+        return [url for ping in self.pings for url in ping.get("hub.url", [])]
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
-
-
-def wait_until(condition: Any, timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -97,25 +117,17 @@ def hub() -> Iterator[Hub]:
     hub.stop()
 
 
-def make_app(database_url: str, tmp_path: Any, hub_url: str | None) -> Flask:
-    app = create_app(app_config(database_url, tmp_path, WEBSUB_HUB=hub_url))
-    if hub_url:
-        notifier = notifier_of(app)
-        notifier.fetcher.timeout, notifier.backoff = 1.0, 0.05  # quick retries for tests
-    return app
-
-
 def notifier_of(app: Flask) -> HubNotifier:
     return app.extensions["liveblog.websub"].notifier  # type: ignore[no-any-return]
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Any, hub: Hub) -> Iterator[Flask]:
-    """The conftest app, with WEBSUB_HUB pointing at the test hub."""
-    app = make_app(database_url, tmp_path, hub.url)
-    yield app
-    notifier_of(app).stop(timeout=5)
-    shut(app)
+def app(hub: Hub, make_app: Callable[..., Flask]) -> Flask:
+    """The conftest app, with WEBSUB_HUB pointing at the test hub (shut before the hub stops)."""
+    app = make_app(WEBSUB_HUB=hub.url)
+    notifier = notifier_of(app)
+    notifier.fetcher.timeout, notifier.backoff = 1.0, 0.05  # quick retries for tests
+    return app
 
 
 def test_feeds_advertise_the_hub_and_themselves(api, client, hub):
@@ -152,10 +164,9 @@ def test_publishing_pings_the_hub_for_each_feed_of_the_blog(api, hub):
     assert sorted(hub.wait_for(3 * len(HAMA_FEEDS))[-len(HAMA_FEEDS) :]) == sorted(HAMA_FEEDS)
 
 
-def test_scheduled_publishing_outside_a_request_pings_too(api, hub, session):
+def test_scheduled_publishing_outside_a_request_pings_too(app, api, hub, session):
     api.post_entry(status="scheduled", published_at="2999-01-01T00:00:00Z")
-    time.sleep(0.2)
-    assert hub.pings == []  # a scheduled entry is not visible yet
+    assert hub.settled(notifier_of(app)) == []  # a scheduled entry is not visible yet
     due = datetime(2999, 1, 1, 0, 0, 1, tzinfo=UTC)
     assert publishing.publish_due_entries(session, now=due) == 1
     assert sorted(hub.wait_for(len(HAMA_FEEDS))) == sorted(HAMA_FEEDS)
@@ -168,7 +179,7 @@ def test_a_hub_answering_500_is_retried_and_the_publish_is_unaffected(app, api, 
     urls = hub.wait_for(2 * len(HAMA_FEEDS))
     assert sorted(urls) == sorted(HAMA_FEEDS * 2)  # each feed failed once, then went through
     notifier = notifier_of(app)
-    wait_until(lambda: notifier.delivered == len(HAMA_FEEDS))
+    wait_until(lambda: notifier.delivered == len(HAMA_FEEDS), 3, "not every retry went through")
     assert (notifier.failures, notifier.abandoned) == (len(HAMA_FEEDS), 0)
 
 
@@ -180,7 +191,7 @@ def test_a_hub_that_is_down_does_not_affect_the_publish(app, api, hub):
     assert response.status_code == 201
     assert time.monotonic() - started < 1.0
     # Every feed is tried notifier.attempts times, with growing pauses, then given up.
-    wait_until(lambda: notifier.abandoned == len(HAMA_FEEDS))
+    wait_until(lambda: notifier.abandoned == len(HAMA_FEEDS), 3, "not every ping was given up")
     assert notifier.failures == notifier.attempts * len(HAMA_FEEDS)
     assert notifier.delivered == 0
 
@@ -192,28 +203,24 @@ def test_a_slow_hub_does_not_hold_up_the_editor(app, api, hub):
     started = time.monotonic()
     api.post_entry()
     assert time.monotonic() - started < 0.5
-    wait_until(lambda: notifier.failures >= 1)  # the first ping timed out, off the request
+    wait_until(lambda: notifier.failures >= 1, 3, "the first ping never timed out, off the request")
 
 
-def test_draft_blogs_and_other_apps_are_not_announced(
-    app, api, hub, database_url, tmp_path, session
-):
+def test_draft_blogs_and_other_apps_are_not_announced(app, api, hub, make_app):
     api.as_role("admin").post("/api/v1/blogs", json={"slug": "idlib", "title": "Idlib"})
     api.post_entry(blog="idlib")  # a draft blog has no public feeds
 
     # Another app in the same process, on the same database, without a hub: its commits
     # reach the same signal, but are not this app's to announce.
-    other = make_app(database_url, tmp_path, None)
-    try:
-        with db.database(other).sessions() as other_session:
-            ApiClient(other.test_client(), other_session).as_role("editor").post_entry()
-    finally:
-        shut(other)
+    other = make_app()
+    with db.database(other).sessions() as other_session:
+        ApiClient(other.test_client(), other_session).as_role("editor").post_entry()
+    # Nothing was queued: not even a ping that the next commit's would have been merged into.
+    assert hub.settled(notifier_of(app)) == []
 
     api.post_entry()
     assert sorted(hub.wait_for(len(HAMA_FEEDS))) == sorted(HAMA_FEEDS)
-    time.sleep(0.2)
-    assert len(hub.pings) == len(HAMA_FEEDS)
+    assert len(hub.settled(notifier_of(app))) == len(HAMA_FEEDS)
 
 
 def test_notifier_coalesces_a_burst_and_posts_each_topic(hub):
@@ -222,8 +229,7 @@ def test_notifier_coalesces_a_burst_and_posts_each_topic(hub):
         notifier.publish(["https://news.example/a", "https://news.example/a"])
         notifier.publish(["https://news.example/b"])
         assert sorted(hub.wait_for(2)) == ["https://news.example/a", "https://news.example/b"]
-        wait_until(notifier.idle)
-        time.sleep(0.1)
-        assert len(hub.pings) == 2
+        assert len(hub.settled(notifier)) == 2
+        assert notifier.idle()
     finally:
         notifier.stop(timeout=5)

@@ -7,10 +7,9 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from bs4 import BeautifulSoup
-
 from tests.servers import Server
 from tests.servers import running
+from tests.support import soup
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = "/syria-hama-offensive/"
@@ -61,7 +60,7 @@ def test_a_wheel_installed_elsewhere_serves_the_demo(tmp_path):
     with running(server):
         status, kind, body = fetch(server.origin + DEMO)
         assert (status, kind) == (200, "text/html")
-        page = BeautifulSoup(body, "html.parser")
+        page = soup(body)
         assert page.h1.get_text(strip=True).startswith("Syria’s rebels continue advance in Hama")
         map_script = page.find("script", attrs={"data-leaflet": True})
         assets = {

@@ -5,7 +5,6 @@ import os
 import shutil
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.servers import Deployment
 from tests.servers import Server
 from tests.servers import prepare
 from tests.servers import running
+from tests.support import wait_until
 
 HOST_LINE = "Host: news.example"
 
@@ -386,12 +386,12 @@ def test_a_reader_on_one_connection_sees_each_new_entry(served):
                 f"/api/v1/blogs/{deployment.slug}/entries",
                 {"body": report},
             )
-            deadline = time.monotonic() + 5
-            reader.sendall(page)
-            while report.encode() not in read_response(reader):
-                assert time.monotonic() < deadline, f"{report!r} never appeared"
-                time.sleep(0.02)
+
+            def shown(report: str = report) -> bool:
                 reader.sendall(page)
+                return report.encode() in read_response(reader)
+
+            wait_until(shown, message=f"{report!r} never appeared", interval=0.02)
 
 
 def read_response(sock: socket.socket) -> bytes:
