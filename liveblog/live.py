@@ -181,22 +181,44 @@ class RedisSource(PollingSource):
     Redis channels are shared by every client of the server (whatever its database
     number), so a message may come from another deployment: it only says which blog to
     re-read, and the seq streams are woken to is always this database's.
+
+    While Redis is away, a source of the database's own (``standby()``: a poll on SQLite,
+    LISTEN on PostgreSQL) feeds the notifier instead, until Redis answers again: every
+    commit reaches the database, so no stream misses a change for want of Redis.
     """
 
     name = "liveblog-redis"
+    retry = 1.0  # seconds between attempts to reach Redis while it is away
 
     def __init__(
-        self, notifier: Notifier, engine: Engine, url: str, interval: float = 10.0
+        self,
+        notifier: Notifier,
+        engine: Engine,
+        url: str,
+        standby: Callable[[], PollingSource],
+        interval: float = 10.0,
     ) -> None:
         super().__init__(notifier, engine, interval)
         self.period = self.tick
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.away: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
+        self.standby = standby
+        self.following: PollingSource | None = None  # the standby, while Redis is away
+
+    def is_current(self) -> bool:
+        following = self.following
+        if following is not None:
+            return self.is_running() and following.is_current()
+        return super().is_current()
 
     def announce(self, blog_id: int, seq: int) -> None:
         try:
             self.client.publish(REDIS_CHANNEL, f"{blog_id}:{seq}")
+        except self.away:
+            if self.following is None:  # said once per outage, when the source notices it
+                log.warning("could not announce change %s:%s: Redis is away", blog_id, seq)
         except Exception:
             log.exception("could not publish change %s:%s to Redis", blog_id, seq)
 
@@ -210,6 +232,28 @@ class RedisSource(PollingSource):
             self.poll(parsed[0])
 
     def run(self) -> None:
+        try:
+            self._follow_redis()
+        except self.away as error:
+            log.warning("Redis is away (%s); following the database until it is back", error)
+            self._follow_database_until_redis_answers()
+
+    def _follow_database_until_redis_answers(self) -> None:
+        following = self.following = self.standby()
+        following.ensure_running()
+        try:
+            while not self.stopping.wait(self.retry):
+                try:
+                    self.client.ping()
+                except self.away:
+                    continue
+                log.warning("Redis is back; following it again")
+                return
+        finally:
+            self.following = None
+            following.stop(timeout=5)
+
+    def _follow_redis(self) -> None:
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         pubsub.subscribe(REDIS_CHANNEL)
         try:

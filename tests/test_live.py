@@ -7,6 +7,8 @@ response)`` under a short heartbeat, so every read returns within a fraction of 
 """
 
 import re
+import shutil
+import subprocess
 import threading
 import time
 from datetime import timedelta
@@ -21,6 +23,7 @@ from liveblog.db import Database
 from liveblog.live import REDIS_CHANNEL
 from liveblog.models import utcnow
 from liveblog.themes import Themes
+from tests.servers import free_port
 from tests.servers import parse_event
 from tests.support import REDIS_URL
 from tests.support import needs_redis
@@ -424,6 +427,91 @@ def test_redis_carries_changes_between_processes_and_ignores_strangers(api, app,
         assert app.extensions["liveblog.live"].notifier.latest(blog_id) == 2
     finally:
         client.close()
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a free port, to take away and bring back."""
+
+    def __init__(self, workdir) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        wait_until(self._answers, message="the private redis-server did not start")
+
+    def _answers(self) -> bool:
+        import redis
+
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(5)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is needed to take Redis away and bring it back")
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def publish_from_another_process(other: Flask, api, body: str) -> None:
+    with other.app_context():
+        editor = publishing.store.get_user_by_email(db.session(), api.user.email)
+        publishing.create_entry(db.session(), Themes(), "hama", {"body": body}, editor)
+
+
+def test_while_redis_is_away_streams_follow_the_database_then_redis_again(
+    api, make_app, private_redis
+):
+    app = make_app(LIVE_HEARTBEAT=HEARTBEAT, REDIS_URL=private_redis.url, LIVE_POLL_INTERVAL=0.05)
+    other = make_app(LIVE_HEARTBEAT=HEARTBEAT, REDIS_URL=private_redis.url)
+    source = app.extensions["liveblog.live"].source
+    stream = Stream(app.test_client(), "/hama/events")
+    try:
+        publish_from_another_process(other, api, "Through Redis.")
+        assert stream.event()["id"] == "1"
+        private_redis.stop()
+        wait_until(lambda: source.following is not None, message="Redis's absence went unseen")
+        publish_from_another_process(other, api, "Through the database.")
+        assert stream.event()["id"] == "2"
+        private_redis.start()
+        wait_until(lambda: source.following is None, timeout=10, message="Redis never came back")
+        publish_from_another_process(other, api, "Through Redis again.")
+        started = time.monotonic()
+        assert stream.event()["id"] == "3"
+        assert time.monotonic() - started < 2  # not the 10 s poll of a silent channel
+    finally:
+        stream.close()
+
+
+def test_with_redis_unreachable_from_the_start_streams_still_get_every_change(api, make_app):
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    app = make_app(LIVE_HEARTBEAT=HEARTBEAT, REDIS_URL=unreachable, LIVE_POLL_INTERVAL=0.05)
+    other = make_app(LIVE_HEARTBEAT=HEARTBEAT, REDIS_URL=unreachable)
+    stream = Stream(app.test_client(), "/hama/events")
+    try:
+        publish_from_another_process(other, api, "Redis never answered.")
+        assert stream.event()["id"] == "1"
+    finally:
+        stream.close()
+    assert app.extensions["liveblog.live"].source.following is not None
 
 
 # Rendered once per process

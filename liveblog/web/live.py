@@ -52,14 +52,19 @@ def init_app(app: Flask) -> Live:
     """Give ``app`` a notifier fed by the best source configured, and its recent events."""
     notifier = Notifier()
     engine = db.database(app).engine
+
+    def database_source() -> PollingSource:
+        """The database's own signal: LISTEN/NOTIFY on PostgreSQL, a shared poll on SQLite."""
+        if engine.dialect.name == "postgresql":
+            libpq = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            return PostgresSource(notifier, engine, libpq)
+        return PollingSource(notifier, engine, float(app.config["LIVE_POLL_INTERVAL"]))
+
     source: PollingSource
     if app.config["REDIS_URL"]:
-        source = RedisSource(notifier, engine, app.config["REDIS_URL"])
-    elif engine.dialect.name == "postgresql":
-        libpq_url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        source = PostgresSource(notifier, engine, libpq_url)
+        source = RedisSource(notifier, engine, app.config["REDIS_URL"], standby=database_source)
     else:
-        source = PollingSource(notifier, engine, float(app.config["LIVE_POLL_INTERVAL"]))
+        source = database_source()
     events = RecentEvents(
         lambda blog_id, since, limit: _load_events(app, blog_id, since, limit),
         int(app.config["LIVE_REPLAY_LIMIT"]),
