@@ -22,6 +22,7 @@ from .web import live
 from .web import pagecache
 from .web import public
 from .web import security
+from .web.compression import Compressor
 from .web.converters import IdConverter
 from .web.converters import SlugConverter
 from .web.pagecache import PageCache
@@ -58,4 +59,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         page_cache = PageCache(app.wsgi_app, live_state.notifier, live_state.source, size)
         app.wsgi_app = page_cache  # type: ignore[method-assign]
         app.extensions[pagecache.EXTENSION] = page_cache
+    app.wsgi_app = Compressor(app.wsgi_app)  # type: ignore[method-assign]
     return app

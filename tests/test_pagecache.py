@@ -8,6 +8,7 @@ from flask import Flask
 from werkzeug.test import Client
 
 from liveblog import store
+from liveblog.web import pagecache
 from liveblog.web.pagecache import PageCache
 from liveblog.web.pagecache import mark
 from tests.factories import ApiClient
@@ -17,8 +18,9 @@ from tests.support import wait_until
 
 
 def page_cache(app: Flask) -> PageCache:
-    assert isinstance(app.wsgi_app, PageCache)
-    return app.wsgi_app
+    found = app.extensions[pagecache.EXTENSION]
+    assert isinstance(found, PageCache)
+    return found
 
 
 @pytest.fixture
@@ -199,4 +201,4 @@ def test_the_cache_holds_at_most_its_size(make_app, api, story):
 
 
 def test_a_size_of_zero_turns_the_cache_off(make_app):
-    assert not isinstance(make_app(PAGE_CACHE_SIZE=0).wsgi_app, PageCache)
+    assert pagecache.EXTENSION not in make_app(PAGE_CACHE_SIZE=0).extensions
