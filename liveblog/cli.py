@@ -100,7 +100,7 @@ def serve(host: str, port: int, workers: int, connections: int, access_log: bool
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", "liveblog.web.worker.PageCacheWorker")
+            self.cfg.set("worker_class", "gevent")
             self.cfg.set("worker_connections", connections)
             self.cfg.set("graceful_timeout", 5)
             # One fixed control-socket path per user would make two servers collide.

@@ -5,9 +5,7 @@ WSGI environ with the blog's id and seq, and this middleware keeps what Flask se
 status, headers and bytes, or just the validators of a 304) under the request's path and
 query. The next GET or HEAD of that path is answered here, with no routing, session or
 query, while this process's notifier still has the blog at that seq and its source is in
-touch with the database. Anything else goes through Flask, which refreshes the copy. In
-``liveblog serve`` the worker (``worker.py``) asks ``answer`` before gunicorn even parses
-the request.
+touch with the database. Anything else goes through Flask, which refreshes the copy.
 
 Commits of this process reach the notifier before their request returns; another
 process's commits reach it within the source's delay (LIVE_POLL_INTERVAL on SQLite, a
