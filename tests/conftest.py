@@ -5,6 +5,7 @@ import shutil
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,10 +84,11 @@ def postgres_database(postgres_url: str) -> Iterator[Database]:
     database.engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+def _empty_database(request: pytest.FixtureRequest, folder: Path) -> str:
+    """The URL of a migrated database without rows on the backend ``request.param``: a copy
+    of the SQLite template in ``folder``, or this run's PostgreSQL database emptied."""
     if request.param == "sqlite":
-        path = tmp_path / "liveblog.sqlite"
+        path = folder / "liveblog.sqlite"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     database = request.getfixturevalue("postgres_database")
@@ -94,6 +96,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     with database.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return database.url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    return _empty_database(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """One database for all of a module's tests, on each backend: for modules of many small
+    tests that each make rows of their own, where a fresh database per test costs the most."""
+    return _empty_database(request, tmp_path_factory.mktemp("module"))
 
 
 @pytest.fixture
