@@ -155,6 +155,7 @@ def change_user(
 
     Any of these ends the user's editor sessions: they log in again, as they now are.
     """
+    _require_admin(actor)
     if role is not None and role not in ROLES:
         raise ValidationError([FieldError("role", f"must be one of: {', '.join(ROLES)}")])
     if password is not None and (problem := _password_problem(password)):

@@ -140,3 +140,23 @@ def test_behind_a_trusted_proxy_log_in_limits_count_the_client(make_app, session
     browser = EditorClient(untrusting.test_client())
     forged = [attempt(f"192.0.2.{n}").status_code for n in range(3)]
     assert forged == [401, 401, 429]  # without the setting the header is not believed
+
+
+def test_logging_in_again_ends_the_session_the_browser_had(app, api, editor):
+    browser, first_cookie = logged_in(app, editor.email)
+    assert browser.log_in(editor.email).status_code == 303
+    assert replay(app, first_cookie, browser.csrf)[0] == 302
+    assert browser.client.get("/editor/").status_code == 200  # the new session works
+
+
+def test_an_anonymous_form_post_leads_to_the_log_in_without_a_next_it_cannot_follow(client):
+    response = client.post("/editor/admin/users", data={"email": "x@news.example"})
+    assert (response.status_code, response.headers["Location"]) == (302, "/editor/login")
+    page = client.get("/editor/admin/users")
+    assert page.headers["Location"] == "/editor/login?next=/editor/admin/users"
+
+
+def test_a_non_admin_is_refused_before_their_changes_are_read(api, editor):
+    contributor = api.as_role("contributor")
+    response = contributor.patch(f"/api/v1/users/{editor.id}", json={"role": "emperor"})
+    assert response.status_code == 403

@@ -48,8 +48,8 @@ def login_limits() -> LoginLimits:
 
 def start_session(user: User) -> None:
     """Open a session for ``user`` on the server and name it in a fresh cookie, with a
-    new CSRF token."""
-    cookie.clear()
+    new CSRF token; a session this browser had before ends."""
+    end_session()
     cookie.permanent = True
     cookie["session"] = accounts.open_session(db.session(), user)
     cookie["csrf"] = secrets.token_urlsafe(32)

@@ -102,6 +102,9 @@ def require_login() -> Response | None:
             auth.check_csrf(request, request.form)
         return None
     if g.user is None:
+        # Back to the page after logging in; a form's POST cannot be gone back to.
+        if request.method != "GET":
+            return redirect(url_for("editor.login"))
         return redirect(url_for("editor.login", next=request.full_path.rstrip("?")))
     if request.method == "POST":
         auth.check_csrf(request, request.form)
