@@ -26,6 +26,7 @@ from tests.factories import ApiClient
 from tests.factories import app_config
 from tests.factories import make_user
 from tests.factories import shut
+from tests.servers import PostgresDatabases
 
 POSTGRES_URL = os.environ.get("LIVEBLOG_TEST_DATABASE_URL")
 BACKENDS = [
@@ -76,6 +77,15 @@ def postgres_database(postgres_url: str) -> Iterator[Database]:
     database.upgrade()
     yield database
     database.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def server_databases() -> Iterator[PostgresDatabases]:
+    """Databases for `liveblog serve` processes, one per test, from one migrated template."""
+    assert POSTGRES_URL
+    databases = PostgresDatabases(POSTGRES_URL)
+    yield databases
+    databases.close()
 
 
 @pytest.fixture(params=BACKENDS)

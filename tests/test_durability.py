@@ -26,7 +26,6 @@ from liveblog.models import Entry
 from liveblog.models import Revision
 from tests.servers import HOST
 from tests.servers import Deployment
-from tests.servers import PostgresDatabases
 from tests.servers import Server
 from tests.servers import prepare
 from tests.servers import running
@@ -46,14 +45,6 @@ EACH = 100  # the burst: WRITERS x EACH publishes, if nothing stopped it
 KILL_AT = 100  # acknowledgements before the SIGKILL: well inside the burst
 TIMEOUT = 5.0  # seconds for any one request
 BURST_TIMEOUT = 15.0  # seconds for the burst to reach KILL_AT
-
-
-@pytest.fixture(scope="session")
-def server_databases() -> Iterator[PostgresDatabases]:
-    assert POSTGRES_URL
-    databases = PostgresDatabases(POSTGRES_URL)
-    yield databases
-    databases.close()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -16,7 +16,6 @@ import pytest
 from liveblog import publishing
 from liveblog import store
 from tests.servers import Deployment
-from tests.servers import PostgresDatabases
 from tests.servers import Server
 from tests.servers import SseReader
 from tests.servers import prepare
@@ -41,14 +40,6 @@ SETUPS = [
     ),
 ]
 WITHIN = 2.0  # seconds from an editor's request to every reader
-
-
-@pytest.fixture(scope="session")
-def server_databases() -> Iterator[PostgresDatabases]:
-    assert POSTGRES_URL
-    databases = PostgresDatabases(POSTGRES_URL)
-    yield databases
-    databases.close()
 
 
 @pytest.fixture(params=SETUPS)
