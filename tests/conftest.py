@@ -27,6 +27,7 @@ from tests.factories import ApiClient
 from tests.factories import app_config
 from tests.factories import make_user
 from tests.factories import shut
+from tests.servers import PostgresDatabases
 from tests.support import BACKENDS
 from tests.support import POSTGRES_URL
 
@@ -82,6 +83,15 @@ def postgres_database(postgres_url: str) -> Iterator[Database]:
     database.upgrade()
     yield database
     database.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def server_databases() -> Iterator[PostgresDatabases]:
+    """Databases for `liveblog serve` processes, one per test, from one migrated template."""
+    assert POSTGRES_URL
+    databases = PostgresDatabases(POSTGRES_URL)
+    yield databases
+    databases.close()
 
 
 def _empty_database(request: pytest.FixtureRequest, folder: Path) -> str:
