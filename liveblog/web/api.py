@@ -8,6 +8,7 @@ from flask import Response
 from flask import current_app
 from flask import g
 from flask import jsonify
+from flask import render_template
 from flask import request
 from flask import url_for
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -33,16 +34,21 @@ from ..publishing import entry_etag
 from ..validation import Fields
 from ..validation import given
 from . import auth
+from . import openapi
 from .api_json import blog_json
 from .api_json import entry_json
 from .api_json import user_json
+from .api_schemas import MAX_PAGE_SIZE
+from .api_schemas import RESOLVE_FIELDS
+from .api_schemas import TOKEN_FIELDS
+from .api_schemas import USER_CHANGES
+from .api_schemas import USER_FIELDS
+from .security import content_security_policy
 from .templating import entry_view
 from .templating import templates
 from .templating import themes
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-MAX_PAGE_SIZE = 200
+bp = Blueprint("api", __name__, url_prefix="/api/v1", template_folder="../templates")
 
 
 @bp.after_request
@@ -52,8 +58,14 @@ def never_stored(response: Response) -> Response:
     return response
 
 
+# The contract and its readable page, open to anyone who integrates with the API.
+PUBLIC_ENDPOINTS = ("api.openapi_document", "api.docs")
+
+
 @bp.before_request
 def authenticate() -> None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if not header and (editor := auth.session_user()) is not None:
@@ -112,6 +124,31 @@ def _entry_response(entry: Entry, blog: Blog, status: int = 200) -> Response:
     response = jsonify(entry_json(entry, blog))
     response.status_code = status
     response.headers["ETag"] = entry_etag(entry)
+    return response
+
+
+def contract() -> dict[str, Any]:
+    """This app's OpenAPI document, built once."""
+    found = current_app.extensions.get("liveblog.openapi")
+    if found is None:
+        found = openapi.document(current_app.config["BASE_URL"], themes().names())
+        current_app.extensions["liveblog.openapi"] = found
+    document: dict[str, Any] = found
+    return document
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Any:
+    """The API's OpenAPI 3.1 document."""
+    return contract()
+
+
+@bp.get("/docs")
+def docs() -> Any:
+    """The API's documentation, rendered here from its OpenAPI document."""
+    document = contract()
+    response = Response(render_template("api/docs.html", api=document, resolve=openapi.resolve))
+    response.headers["Content-Security-Policy"] = content_security_policy()
     return response
 
 
@@ -226,8 +263,6 @@ def list_revisions(slug: str, entry_id: int) -> Any:
 
 # Users and API tokens (admins)
 
-USER_FIELDS = ("email", "name", "role", "password")
-
 
 @bp.get("/users")
 def list_users() -> Any:
@@ -257,7 +292,7 @@ def create_user() -> Any:
 def update_user(user_id: int) -> Any:
     """Change another user's role or password, or deactivate or reactivate them (admins
     only); any of these ends the user's editor sessions."""
-    fields = Fields.top(read_json(), ("role", "active", "password"))
+    fields = Fields.top(read_json(), USER_CHANGES)
     role = fields.string("role", max_length=16)
     active = fields.boolean("active")
     password = fields.string("password", max_length=1000)
@@ -276,7 +311,7 @@ def update_user(user_id: int) -> Any:
 @bp.post("/users/<id:user_id>/tokens")
 def create_user_token(user_id: int) -> Any:
     """A new API token for the user; the response is the only time it is shown."""
-    fields = Fields.top(read_json(), ("label",))
+    fields = Fields.top(read_json(), TOKEN_FIELDS)
     label = fields.string("label", max_length=200)
     fields.raise_errors()
     token = accounts.issue_token(db.session(), _user(), user_id, label if given(label) else "")
@@ -312,7 +347,7 @@ def resolve_embed() -> Any:
     When the look-up fails, the problem carries ``block``: a start for a hand-written snapshot.
     """
     _require_writer()
-    fields = Fields.top(read_json(), ("url",))
+    fields = Fields.top(read_json(), RESOLVE_FIELDS)
     url = fields.url("url", required=True)
     fields.raise_errors()
     resolved = resolver().resolve(url)

@@ -1,0 +1,269 @@
+"""The editor API's contract: an OpenAPI 3.1 document for every route under /api/v1.
+
+Built from the schemas in api_schemas and the constants the code validates with; tests
+hold it to the code: every route and method is here, and schemathesis checks every
+answer, status and field against it.
+"""
+
+from typing import Any
+
+from ..blogs import SLUG
+from ..store import MAX_ID
+from .api_schemas import MAX_PAGE_SIZE
+from .api_schemas import Schema
+from .api_schemas import number
+from .api_schemas import record
+from .api_schemas import ref
+from .api_schemas import schemas
+
+ERRORS = {
+    400: "The body or a parameter is not what it must be (not JSON, a bad cursor…)",
+    401: "No valid credentials: a bearer token, or the session cookie with its CSRF header",
+    403: "Your role may not do this",
+    404: "No such blog, entry, user or token (or none you may see)",
+    409: "It conflicts with what is stored (a slug or email taken, an entry deleted)",
+    412: "If-Match names a version that is no longer the entry's",
+    413: "The body is too large",
+    415: "Not the media type this route takes",
+    422: "A field is wrong; errors names each one",
+    428: "Send If-Match with the entry's ETag",
+    502: "The provider failed; block is a start for a snapshot by hand",
+    503: "The storage cannot be used right now; nothing was lost (see Retry-After)",
+    504: "The provider did not answer in time",
+}
+ALWAYS = (401, 503)
+WITH_BODY = (400, 413, 415, 422)
+
+
+def body(schema: Schema, media_type: str = "application/json") -> Schema:
+    return {"required": True, "content": {media_type: {"schema": schema}}}
+
+
+def operation(
+    summary: str,
+    ok: tuple[int, str | None],
+    *errors: int,
+    request: Schema | None = None,
+    parameters: tuple[Schema, ...] = (),
+) -> Schema:
+    """An operation answering ``ok`` (status, schema name) or one of ``errors`` (and the
+    errors every call may get)."""
+    status, answer = ok
+    responses: dict[str, Schema] = {
+        str(status): {"description": "Done"}
+        if answer is None
+        else {"description": "Done", "content": {"application/json": {"schema": ref(answer)}}}
+    }
+    for code in sorted({*errors, *ALWAYS, *(WITH_BODY if request else ())}):
+        responses[str(code)] = {"$ref": f"#/components/responses/{code}"}
+    found: Schema = {"summary": summary, "responses": responses}
+    if parameters:
+        found["parameters"] = list(parameters)
+    if request is not None:
+        found["requestBody"] = request
+    return found
+
+
+def path_parameter(name: str, schema: Schema, description: str) -> Schema:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": schema,
+        "description": description,
+    }
+
+
+SLUG_PARAMETER = path_parameter(
+    "slug", {"type": "string", "pattern": f"^{SLUG.pattern}$", "maxLength": 80}, "The blog's slug"
+)
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID - 1}
+ENTRY_ID = path_parameter("entry_id", ID, "The entry's id")
+USER_ID = path_parameter("user_id", ID, "The user's id")
+TOKEN_ID = path_parameter("token_id", ID, "The token's id")
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "examples": ['"3"']},
+    "description": "The entry's ETag (its quoted version): required, or 428",
+}
+PAGING = (
+    {"name": "limit", "in": "query", "schema": number(1, MAX_PAGE_SIZE, integer=True)},
+    {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "From next"},
+)
+
+
+def paths() -> dict[str, Schema]:
+    blog, entry = (SLUG_PARAMETER,), (SLUG_PARAMETER, ENTRY_ID)
+    return {
+        "/blogs": {
+            "get": operation("Every blog, live ones first", (200, "BlogList")),
+            "post": operation(
+                "Create a blog (admins)", (201, "Blog"), 403, 409, request=body(ref("BlogCreate"))
+            ),
+        },
+        "/blogs/{slug}": {
+            "get": operation("A blog", (200, "Blog"), 404, parameters=blog),
+            "patch": operation(
+                "Change a blog's settings (admins)",
+                (200, "Blog"),
+                403,
+                404,
+                request=body(ref("BlogChange")),
+                parameters=blog,
+            ),
+        },
+        "/blogs/{slug}/entries": {
+            "get": operation(
+                "Entries, newest first (contributors see published ones and their own)",
+                (200, "EntryList"),
+                400,
+                404,
+                parameters=(*blog, *PAGING),
+            ),
+            "post": operation(
+                "Publish, schedule or save an entry",
+                (201, "Entry"),
+                403,
+                404,
+                request=body(ref("EntryInput")),
+                parameters=blog,
+            ),
+        },
+        "/blogs/{slug}/preview": {
+            "post": operation(
+                "An unsaved entry rendered as readers would see it",
+                (200, "Preview"),
+                403,
+                404,
+                request=body(ref("EntryInput")),
+                parameters=blog,
+            ),
+        },
+        "/blogs/{slug}/entries/{entry_id}": {
+            "get": operation("An entry", (200, "Entry"), 404, parameters=entry),
+            "patch": operation(
+                "Edit an entry at the version If-Match names",
+                (200, "Entry"),
+                403,
+                404,
+                409,
+                412,
+                428,
+                request=body(ref("EntryInput")),
+                parameters=(*entry, IF_MATCH),
+            ),
+            "delete": operation(
+                "Delete an entry at the version If-Match names",
+                (204, None),
+                403,
+                404,
+                409,
+                412,
+                428,
+                parameters=(*entry, IF_MATCH),
+            ),
+        },
+        "/blogs/{slug}/entries/{entry_id}/revisions": {
+            "get": operation(
+                "Every version of an entry", (200, "RevisionList"), 403, 404, parameters=entry
+            ),
+        },
+        "/users": {
+            "get": operation("Users and their tokens (admins)", (200, "UserList"), 403),
+            "post": operation(
+                "Create a user (admins)", (201, "User"), 403, 409, request=body(ref("UserCreate"))
+            ),
+        },
+        "/users/{user_id}": {
+            "patch": operation(
+                "Change another user's role, standing or password (admins)",
+                (200, "User"),
+                403,
+                404,
+                request=body(ref("UserChange")),
+                parameters=(USER_ID,),
+            ),
+        },
+        "/users/{user_id}/tokens": {
+            "post": operation(
+                "A new API token for a user (admins), shown only in this answer",
+                (201, "NewToken"),
+                403,
+                404,
+                request=body(ref("TokenCreate")),
+                parameters=(USER_ID,),
+            ),
+        },
+        "/tokens/{token_id}": {
+            "delete": operation(
+                "Revoke an API token (admins)", (204, None), 403, 404, parameters=(TOKEN_ID,)
+            ),
+        },
+        "/embeds/resolve": {
+            "post": operation(
+                "A post's or video's snapshot, looked up by oEmbed",
+                (200, "Resolved"),
+                403,
+                502,
+                504,
+                request=body(ref("Resolve")),
+            ),
+        },
+        "/uploads": {
+            "post": operation(
+                "Store an image (JPEG, PNG, WebP or GIF), re-encoded",
+                (201, "Upload"),
+                403,
+                request=body(
+                    record({"file": {"type": "string", "contentMediaType": "image/*"}}, "file"),
+                    "multipart/form-data",
+                ),
+            ),
+        },
+    }
+
+
+def document(base_url: str, themes: list[str]) -> Schema:
+    """The OpenAPI document of this deployment (its origin, its themes)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Liveblog editor API",
+            "version": "1",
+            "description": "Write and manage live blogs. Errors are RFC 9457 problem JSON.",
+        },
+        "servers": [{"url": f"{base_url}/api/v1"}],
+        "security": [{"bearer": []}, {"session": [], "csrf": []}],
+        "paths": paths(),
+        "components": {
+            "schemas": schemas(themes),
+            "responses": {
+                str(code): {
+                    "description": description,
+                    "content": {"application/problem+json": {"schema": ref("Problem")}},
+                }
+                for code, description in ERRORS.items()
+            },
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "liveblog tokens create EMAIL",
+                },
+                "session": {"type": "apiKey", "in": "cookie", "name": "liveblog_session"},
+                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
+            },
+        },
+    }
+
+
+def resolve(document: Schema, schema: Schema) -> Schema:
+    """``schema``, or what its ``$ref`` points to within ``document``."""
+    while "$ref" in schema:
+        found: Any = document
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            found = found[part]
+        schema = found
+    return schema
