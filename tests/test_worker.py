@@ -13,6 +13,7 @@ from flask import Flask
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
+from liveblog import store
 from liveblog.web.worker import Limits
 from liveblog.web.worker import PageCacheWorker
 from liveblog.web.worker import parse_head
@@ -404,3 +405,14 @@ def read_response(sock: socket.socket) -> bytes:
     while len(body) < length:
         body += sock.recv(65536)
     return body
+
+
+def test_a_copy_older_than_the_fronts_seq_is_left_to_gunicorn(app, api, worker, story):
+    primed(app, worker, "/hama/")
+    seq = store.get_blog(api.session, "hama").last_seq
+    raw = get("/hama/", f"Liveblog-Seq: {seq}") + get("/hama/", f"Liveblog-Seq: {seq + 1}")
+
+    answered = responses(exchange(worker, raw))
+
+    assert [status for status, _, _ in answered] == [200, 200]
+    assert worker.parsed == ["/hama/", "/hama/"], "the copy at seq answered; the newer ask not"

@@ -30,6 +30,7 @@ from gunicorn.workers.ggevent import GeventWorker
 from . import pagecache
 from .pagecache import PageCache
 from .pagecache import cache_key
+from .pagecache import seq_floor
 
 REQUEST_LINE = re.compile(
     rb"(GET|HEAD) (/[^\x00-\x20\x7f-\xff%#?]*)(?:\?([^\x00-\x20\x7f-\xff#]*))? HTTP/(1\.[01])"
@@ -39,7 +40,7 @@ FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
 # Fields announcing a body, a protocol switch or an expectation: gunicorn deals with those.
 HANDED_ON_FIELDS = frozenset({"content-length", "transfer-encoding", "upgrade", "expect"})
 # Fields the fast path reads, each of which must then appear at most once.
-READ_FIELDS = ("host", "connection", "if-none-match", "if-modified-since")
+READ_FIELDS = ("host", "connection", "if-none-match", "if-modified-since", "liveblog-seq")
 MAX_HEAD = 8192
 
 
@@ -188,6 +189,7 @@ class PageCacheWorker(GeventWorker):  # type: ignore[misc]
                     cache_key(request.path, request.query),
                     request.field("if-none-match"),
                     request.field("if-modified-since"),
+                    seq_floor(request.field("liveblog-seq")),
                 )
             if request is None or answer is None:
                 return buffered
