@@ -48,6 +48,7 @@ class Outbox(BackgroundThread):
         self._jobs: list[tuple[float, int, str, float, int]] = []
         self._first: dict[tuple[str, float], float] = {}  # (item, delay) -> due
         self._order = itertools.count()
+        self._sending = False
 
     def queue(self, items: Iterable[str], delay: float = 0.0) -> None:
         """Send each item ``delay`` seconds from now, or at once; returns at once.
@@ -70,9 +71,9 @@ class Outbox(BackgroundThread):
         self.ensure_running()
 
     def idle(self) -> bool:
-        """Whether nothing is queued or waiting for a retry."""
+        """Whether nothing is being sent, queued or waiting for a retry."""
         with self._cond:
-            return not self._first and not any(job[4] > 1 for job in self._jobs)
+            return not (self._sending or self._first or any(job[4] > 1 for job in self._jobs))
 
     def wake(self) -> None:
         """Drop what is still queued, so that a stopping thread ends at once."""
@@ -98,6 +99,9 @@ class Outbox(BackgroundThread):
             else:
                 with self._cond:
                     self.delivered += 1
+            finally:
+                with self._cond:
+                    self._sending = False
 
     def _next_job(self) -> tuple[str, float, int] | None:
         """The next due (item, delay, attempt), waiting for it; None once stopping."""
@@ -116,6 +120,7 @@ class Outbox(BackgroundThread):
                 heapq.heappop(self._jobs)
                 if attempt == 1:
                     del self._first[(item, delay)]
+                self._sending = True
                 return item, delay, attempt
             return None
 
