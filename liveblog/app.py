@@ -10,7 +10,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
 from .config import load_config
+from .purge import FrontPurger
+from .purge import PurgeOnCommit
 from .scheduler import Scheduler
+from .signals import changes_committed
 from .themes import THEMES_DIR
 from .themes import Themes
 from .web import api
@@ -29,7 +32,7 @@ from .web.pagecache import PageCache
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, themes, blueprints, error handlers, scheduler,
-    and the page cache in front of it all (``liveblog.create_app`` calls this)."""
+    front purges, and the page cache in front of it all (``liveblog.create_app`` calls this)."""
     app = Flask(
         __name__, instance_path=os.environ.get("LIVEBLOG_INSTANCE_PATH") or None, static_folder=None
     )
@@ -50,6 +53,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     feed_views.init_app(app)
     live_state = live.init_app(app)
+    if purge_urls := app.config["PURGE_URLS"]:
+        purger = PurgeOnCommit(FrontPurger(purge_urls), db.database(app).engine)
+        # blinker holds receivers weakly: the app keeps the purger (and so the connection).
+        app.extensions["liveblog.purge"] = purger
+        changes_committed.connect(purger)
     handlers.register(app)
     app.after_request(security.common_headers)
     if proxies := int(app.config["TRUSTED_PROXIES"]):
