@@ -82,6 +82,8 @@ def _etag(raw: str) -> str:
 
 
 def immutable(response: Response) -> Response:
-    """Mark a response whose URL changes with its content: caches may keep it for a year."""
+    """Mark a response whose URL changes with its content: caches may keep it for a year
+    (and, like every reader response, a front may compress it)."""
     response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    response.vary.add("Accept-Encoding")
     return response
