@@ -13,8 +13,10 @@ Commits of this process reach the notifier before their request returns; another
 process's commits reach it within the source's delay (LIVE_POLL_INTERVAL on SQLite, a
 NOTIFY or a Redis message otherwise), far inside the CDN's own ``s-maxage``. That delay
 is bounded: a copy is answered only while the source ``is_current``, i.e. its last look
-at the database began less than ``2 * period + 0.5`` seconds ago (1 s on SQLite with the
-default poll of 0.25 s, 0.9 s when listening to PostgreSQL or Redis).
+at the database (or the channel) began less than ``2 * period + 0.5`` seconds ago: 1 s
+on SQLite with the default poll of 0.25 s, 0.9 s with PostgreSQL or Redis. (Measured
+with two workers, tests/test_live_servers.py: about 0.2 s on SQLite, a millisecond or
+none with NOTIFY or Redis.)
 
 A caching front that knows a blog's seq (``deploy/nginx/`` keys its copies on it) sends
 it as ``Liveblog-Seq``: no copy older than that is answered, so a process that has not
