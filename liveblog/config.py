@@ -199,16 +199,22 @@ def _endpoints(value: Any) -> dict[str, str] | None:
 
 def _purge_urls(value: Any) -> list[str]:
     """PURGE_URLS as a list of http(s) URLs (the environment gives them in one string)."""
-    urls = re.split(r"[\s,]+", value.strip()) if isinstance(value, str) else list(value or [])
-    urls = [url for url in urls if url]
+    urls = re.split(r"[\s,]+", value) if isinstance(value, str) else list(value or [])
     for url in urls:
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        if url and not _is_http_url(url):
             raise SystemExit(
-                f"LIVEBLOG_PURGE_URLS must be http(s) URLs such as http://10.0.0.5:8081/purge, "
+                "LIVEBLOG_PURGE_URLS must be http(s) URLs such as http://10.0.0.5:8081/purge, "
                 f"not {url!r}"
             )
-    return urls
+    return [url for url in urls if url]
+
+
+def _is_http_url(url: Any) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 def _instance_secret(instance_path: Path) -> str:

@@ -196,7 +196,7 @@ def test_purge_urls_come_separated_by_spaces_or_commas(monkeypatch, tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
     assert app.config["PURGE_URLS"] == ["http://10.0.0.5:8081/purge", "https://b.example/p"]
     app.extensions["liveblog.purge"].purger.stop()
-    for raw in ("10.0.0.5:8081/purge", "ftp://front/purge", "http:///purge"):
+    for raw in ("10.0.0.5:8081/purge", "ftp://front/purge", "http:///purge", "http://[::1"):
         monkeypatch.setenv("LIVEBLOG_PURGE_URLS", raw)
         with pytest.raises(SystemExit) as caught:
             create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
