@@ -247,10 +247,14 @@ def test_gzip_and_brotli_decode_to_the_identity_bytes(front, path, media_type):
 
 def test_hashed_files_are_kept_for_a_year(front):
     slug, _ = front.new_blog()
-    page = front.get(f"/{slug}/").body
-    for pattern in (rb'href="(/assets/[^"]+\.css)"', rb'src="(/assets/[^"]+\.js)"'):
-        found = re.search(pattern, page)
-        assert found is not None
+    page, login = front.get(f"/{slug}/").body, front.get("/editor/login").body
+    for pattern, html in (
+        (rb'href="(/assets/[^"]+\.css)"', page),
+        (rb'src="(/assets/[^"]+\.js)"', page),
+        (rb'href="(/editor/static/[^"]+\.css)"', login),
+    ):
+        found = re.search(pattern, html)
+        assert found is not None, pattern
         path = found.group(1).decode()
         first, second = front.get(path), front.get(path)
         assert first.headers["cache-control"] == "public, max-age=31536000, immutable"
