@@ -9,6 +9,7 @@ VNU_VERSION := 26.9.27
 AXE_VERSION := 4.14.1
 LEAFLET_VERSION := 1.9.4
 LEAFLET_DIR := themes/default/static/vendor/leaflet
+NGINX_BROTLI := /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so
 
 .PHONY: run test test-tools lint golden clean vendor-leaflet
 
@@ -30,14 +31,27 @@ lint: $(VENV)/installed
 
 # What the browser and HTML-validity tests need beyond Python: Debian's chromium, Java,
 # the Nu HTML checker from npm (its install script would download a JDK: skipped), and
-# axe-core, which the editor's browser tests inject to check accessibility.
-test-tools: .tools/vnu-$(VNU_VERSION) .tools/axe-$(AXE_VERSION)
+# axe-core, which the editor's browser tests inject to check accessibility; and for the
+# caching-front tests, Debian's nginx with its brotli filter.
+test-tools: .tools/vnu-$(VNU_VERSION) .tools/axe-$(AXE_VERSION) .tools/nginx
 
 .tools/vnu-$(VNU_VERSION):
 	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
 	mkdir -p .tools
 	cd .tools && npm install --ignore-scripts --no-audit --no-fund --silent vnu-jar@$(VNU_VERSION)
+	touch $@
+
+# apt would start Debian's own site on port 80 unless a policy-rc.d forbids it (container
+# images ship one): one is put in place for the install where there is none. The
+# cache-purge module is not wanted: deploy/nginx/liveblog.conf says why.
+.tools/nginx:
+	test -e $(NGINX_BROTLI) || { \
+	  made=; test -e /usr/sbin/policy-rc.d || { \
+	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made=1; }; \
+	  apt-get update -qq && apt-get install -y -qq nginx libnginx-mod-http-brotli-filter; status=$$?; \
+	  test -z "$$made" || rm -f /usr/sbin/policy-rc.d; exit $$status; }
+	mkdir -p .tools
 	touch $@
 
 .tools/axe-$(AXE_VERSION):

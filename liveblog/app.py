@@ -10,7 +10,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
 from .config import load_config
+from .purge import FrontPurger
+from .purge import PurgeOnCommit
 from .scheduler import Scheduler
+from .signals import changes_committed
 from .themes import THEMES_DIR
 from .themes import Themes
 from .web import api
@@ -30,7 +33,7 @@ from .web.pagecache import PageCache
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, themes, blueprints, error handlers, scheduler,
-    and the page cache in front of it all (``liveblog.create_app`` calls this)."""
+    front purges, and the page cache in front of it all (``liveblog.create_app`` calls this)."""
     app = Flask(
         __name__, instance_path=os.environ.get("LIVEBLOG_INSTANCE_PATH") or None, static_folder=None
     )
@@ -51,13 +54,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     feed_views.init_app(app)
     live_state = live.init_app(app)
+    if purge_urls := app.config["PURGE_URLS"]:
+        purger = PurgeOnCommit(FrontPurger(purge_urls), db.database(app).engine)
+        # blinker holds receivers weakly: the app keeps the purger (and so the connection).
+        app.extensions["liveblog.purge"] = purger
+        changes_committed.connect(purger)
     handlers.register(app)
     app.after_request(security.common_headers)
-    if proxies := int(app.config["TRUSTED_PROXIES"]):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     if size := int(app.config["PAGE_CACHE_SIZE"]):
         page_cache = PageCache(app.wsgi_app, live_state.notifier, live_state.source, size)
         app.wsgi_app = page_cache  # type: ignore[method-assign]
         app.extensions[pagecache.EXTENSION] = page_cache
     app.wsgi_app = Compressor(app.wsgi_app)  # type: ignore[method-assign]
+    if proxies := int(app.config["TRUSTED_PROXIES"]):
+        # Outermost, so that the page cache too sees the client's scheme and address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     return app

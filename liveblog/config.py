@@ -7,12 +7,14 @@ then the mapping given to ``create_app`` (tests use it).
 import json
 import math
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 
 class Setting(NamedTuple):
@@ -73,6 +75,13 @@ SETTINGS = (
     Setting("FEED_MAX_ENTRIES", 50, "Newest published entries in each feed"),
     Setting(
         "WEBSUB_HUB", None, "WebSub hub URL that feeds advertise and that is pinged after changes"
+    ),
+    Setting(
+        "PURGE_URLS",
+        None,
+        "Purge endpoints of the caching fronts (deploy/nginx/), separated by spaces or commas, "
+        "e.g. http://10.0.0.5:8081/purge: each is told, off the request path, when a blog's "
+        "readers must stop seeing something (an edit, a deletion, a blog's change or end)",
     ),
     Setting("UPLOAD_MAX_BYTES", 10_485_760, "Largest image upload accepted (413 beyond)"),
     Setting(
@@ -146,6 +155,7 @@ def load_config(
         config["SECRET_KEY"] = _instance_secret(instance_path)
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
     config["OEMBED_ENDPOINTS"] = _endpoints(config["OEMBED_ENDPOINTS"])
+    config["PURGE_URLS"] = _purge_urls(config["PURGE_URLS"])
     config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_BYTES"]
 
 
@@ -185,6 +195,26 @@ def _endpoints(value: Any) -> dict[str, str] | None:
     raise SystemExit(
         'LIVEBLOG_OEMBED_ENDPOINTS must be a JSON object such as {"x": "https://example.org/oembed"}'
     )
+
+
+def _purge_urls(value: Any) -> list[str]:
+    """PURGE_URLS as a list of http(s) URLs (the environment gives them in one string)."""
+    urls = re.split(r"[\s,]+", value) if isinstance(value, str) else list(value or [])
+    for url in urls:
+        if url and not _is_http_url(url):
+            raise SystemExit(
+                "LIVEBLOG_PURGE_URLS must be http(s) URLs such as http://10.0.0.5:8081/purge, "
+                f"not {url!r}"
+            )
+    return [url for url in urls if url]
+
+
+def _is_http_url(url: Any) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 def _instance_secret(instance_path: Path) -> str:

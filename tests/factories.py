@@ -39,12 +39,14 @@ def app_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str,
 
 
 def shut(app: Flask) -> None:
-    """Stop the app's threads (notifier source, scheduler, WebSub pings), then close its
-    connections."""
+    """Stop the app's threads (notifier source, scheduler, WebSub pings, front purges), then
+    close its connections."""
     app.extensions["liveblog.live"].source.stop(timeout=5)
     app.extensions["liveblog.scheduler"].stop(timeout=5)
     if pinger := app.extensions.get("liveblog.websub"):
         pinger.notifier.stop(timeout=5)
+    if purger := app.extensions.get("liveblog.purge"):
+        purger.purger.stop(timeout=5)
     db.database(app).engine.dispose()
 
 

@@ -234,6 +234,7 @@ class Server:
     extra_env: dict[str, str] = field(default_factory=dict)
     command: Path = LIVEBLOG  # the `liveblog` executable: this checkout's, or an installed one
     wrapper: tuple[str, ...] = ()  # what runs it, e.g. setpriv with fewer capabilities
+    access_log: bool = False  # gunicorn's access log, into the server's log
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = Path()
@@ -274,7 +275,8 @@ class Server:
             "--port",
             str(self.port),
         ]
-        command += ["--workers", str(self.workers), "--no-access-log"]
+        command += ["--workers", str(self.workers)]
+        command.append("--access-log" if self.access_log else "--no-access-log")
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 command,
@@ -307,6 +309,10 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def requests_for(self, target: str) -> int:
+        """How many GETs of ``target`` (path and query) the access log holds so far."""
+        return self.log().count(f'"GET {target} HTTP/1.')
 
     def worker_pids(self) -> list[int]:
         if self.process is None:

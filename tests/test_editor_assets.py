@@ -70,6 +70,7 @@ def test_the_page_and_every_module_it_imports_share_one_digest(client):
         assert response.status_code == 200, url
         assert response.mimetype == "text/javascript", url
         assert response.headers["Cache-Control"] == f"public, max-age={ONE_YEAR}, immutable"
+        assert response.headers["Vary"] == "Accept-Encoding", "the same for everyone: shareable"
         waiting += [urljoin(url, name) for name in IMPORT.findall(response.get_data(as_text=True))]
         response.close()
     assert {url.rsplit("/", 2)[1] for url in fetched} == {script.rsplit("/", 2)[1]}

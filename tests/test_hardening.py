@@ -241,3 +241,20 @@ def test_strict_transport_security_only_over_https(make_app, api):
     assert "Strict-Transport-Security" not in app.test_client().get("/hama/").headers
     off = make_app(HSTS_SECONDS=0).test_client().get("/", base_url="https://news.example")
     assert "Strict-Transport-Security" not in off.headers
+
+
+def test_strict_transport_security_is_never_replayed_from_the_page_cache(api):
+    client = api.client.application.test_client()
+    for _ in range(2):  # the second answer of each comes from the page cache
+        secure = client.get("/hama/", base_url="https://news.example")
+        plain = client.get("/hama/")
+        assert "Strict-Transport-Security" in secure.headers
+        assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_behind_a_trusted_proxy_the_page_cache_sees_the_clients_scheme(make_app, api):
+    client = make_app(TRUSTED_PROXIES=1).test_client()
+    for _ in range(2):
+        forwarded = client.get("/hama/", headers={"X-Forwarded-Proto": "https"})
+        assert "Strict-Transport-Security" in forwarded.headers
+        assert "Strict-Transport-Security" not in client.get("/hama/").headers

@@ -8,6 +8,7 @@ after a restart resume from Last-Event-ID without a gap or a repeat.
 
 import shutil
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -197,3 +198,34 @@ def test_readers_resume_after_a_restart_with_nothing_missed_or_repeated(live):
         finally:
             for reader in readers:
                 reader.close()
+
+
+def test_a_deletion_leaves_every_workers_page_cache_within_1_s(live):
+    """A feed asked for right after a DELETE, from a worker that has not heard of it yet,
+    comes from that worker's page cache: for one poll (SQLite, at the default interval) or
+    one NOTIFY or Redis message at most, and never for 1 s."""
+    server, deployment = live
+    server.extra_env["LIVEBLOG_LIVE_POLL_INTERVAL"] = "0.25"  # the default, not the tests' 0.1
+    slug, token = deployment.slug, deployment.editor_token
+    feed = f"{server.origin}/{slug}/feed.atom"
+
+    def shows_it() -> bool:
+        with urllib.request.urlopen(feed, timeout=5) as response:  # a new connection each time
+            return b"Soon retracted." in response.read()
+
+    with running(server):
+        entry = server.api(
+            token, "POST", f"/api/v1/blogs/{slug}/entries", {"body": "Soon retracted."}
+        )
+        assert all(shows_it() for _ in range(40)), "every worker keeps the feed"
+        path = f"/api/v1/blogs/{slug}/entries/{entry['id']}"
+        server.api(token, "DELETE", path, **{"If-Match": f'"{entry["version"]}"'})
+        deleted = time.monotonic()
+        stale = []  # when each answer that still showed it came, in seconds after the DELETE
+        while (since := time.monotonic() - deleted) < 1.5:
+            if shows_it():
+                stale.append(since)
+    print(
+        f"stale answers after the DELETE: {len(stale)}, the last {max(stale, default=0) * 1000:.0f} ms after it"
+    )
+    assert max(stale, default=0) < 1.0

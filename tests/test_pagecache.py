@@ -179,7 +179,7 @@ def test_a_kept_response_is_framed_by_its_own_length(app):
     cache = PageCache(streamed, live.notifier, live.source, 8)
     Client(cache).get("/hama/")
     wait_until_current(app)
-    status, headers, body = cache.answer("/hama/?", None, None)
+    status, headers, body = cache.answer(pagecache.cache_key("http", "/hama/", ""), None, None)
     assert body == b"UPDATE 0745 GMT: shelling resumed."
     assert ("Content-Length", str(len(body))) in headers
 
@@ -202,3 +202,47 @@ def test_the_cache_holds_at_most_its_size(make_app, api, story):
 
 def test_a_size_of_zero_turns_the_cache_off(make_app):
     assert pagecache.EXTENSION not in make_app(PAGE_CACHE_SIZE=0).extensions
+
+
+def test_a_front_that_knows_a_newer_seq_gets_nothing_older(app, client, api, story):
+    page = client.get("/hama/")
+    wait_until_current(app)
+    seq = int(client.get("/hama/seq").headers["Liveblog-Seq"])
+    with statements_of_this_thread(app) as statements:
+        at_seq = client.get("/hama/", headers={"Liveblog-Seq": str(seq)})
+    assert statements == [] and at_seq.data == page.data
+    with statements_of_this_thread(app) as statements:
+        beyond = client.get("/hama/", headers={"Liveblog-Seq": str(seq + 1)})
+    assert statements, "a copy older than the front's seq goes through Flask"
+    assert beyond.data == page.data  # the database is at seq: the same page, built again
+
+
+@pytest.mark.parametrize("raw", ["", "x", "-1", "1.5", "٣", "9" * 13])
+def test_a_seq_header_that_names_no_seq_sets_no_floor(app, client, story, raw):
+    client.get("/hama/")
+    wait_until_current(app)
+    with statements_of_this_thread(app) as statements:
+        client.get("/hama/", headers={"Liveblog-Seq": raw})
+    assert statements == []
+
+
+def test_the_seq_is_read_from_the_database_every_time(app, client, api, story):
+    first = client.get("/hama/seq")
+    assert first.status_code == 204 and first.data == b""
+    assert first.headers["Cache-Control"] == client.get("/hama/").headers["Cache-Control"]
+    assert "ETag" not in first.headers
+    seq = int(first.headers["Liveblog-Seq"])
+    assert seq == store.get_blog(api.session, "hama").last_seq
+    wait_until_current(app)
+    with statements_of_this_thread(app) as statements:
+        client.get("/hama/seq")
+    assert statements, "never answered from the page cache"
+    api.post_entry(body="One more.")
+    assert client.get("/hama/seq").headers["Liveblog-Seq"] == str(seq + 1)
+
+
+def test_a_blog_readers_cannot_see_is_at_seq_0(client, api):
+    api.as_role("admin").post("/api/v1/blogs", json={"slug": "idlib", "title": "Idlib"})
+    for slug in ("idlib", "nowhere"):
+        answer = client.get(f"/{slug}/seq")
+        assert (answer.status_code, answer.headers["Liveblog-Seq"]) == (204, "0")

@@ -232,6 +232,7 @@ def test_a_blog_on_the_ticker_theme_inherits_what_it_does_not_override(api, clie
     with client.get(stylesheet) as css:
         assert b"--background: #121210" in css.data
         assert "immutable" in css.headers["Cache-Control"]
+        assert css.headers["Vary"] == "Accept-Encoding"  # a front may compress it
 
 
 def test_a_deployment_theme_folder_overrides_templates(make_app, tmp_path, client, story):

@@ -230,6 +230,6 @@ def test_notifier_coalesces_a_burst_and_posts_each_topic(hub):
         notifier.publish(["https://news.example/b"])
         assert sorted(hub.wait_for(2)) == ["https://news.example/a", "https://news.example/b"]
         assert len(hub.settled(notifier)) == 2
-        assert notifier.idle()
+        wait_until(notifier.idle, message="the notifier never went idle")
     finally:
         notifier.stop(timeout=5)

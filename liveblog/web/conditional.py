@@ -62,13 +62,19 @@ def conditional(
     response = Response(status=304) if fresh else build()
     response.headers["ETag"] = etag
     response.last_modified = last_modified
+    response.headers["Cache-Control"] = shared_cache_control(max_age)
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def shared_cache_control(max_age: int | None = None) -> str:
+    """Cache-Control for what shared caches may keep for READER_MAX_AGE (or ``max_age``)
+    seconds and serve stale while refetching; browsers revalidate every time."""
     seconds = current_app.config["READER_MAX_AGE"] if max_age is None else max_age
-    response.headers["Cache-Control"] = (
+    return (
         f"public, max-age=0, s-maxage={seconds}, "
         f"stale-while-revalidate={current_app.config['READER_STALE_WHILE_REVALIDATE']}"
     )
-    response.vary.add("Accept-Encoding")
-    return response
 
 
 def _etag(raw: str) -> str:
@@ -76,6 +82,8 @@ def _etag(raw: str) -> str:
 
 
 def immutable(response: Response) -> Response:
-    """Mark a response whose URL changes with its content: caches may keep it for a year."""
+    """Mark a response whose URL changes with its content: caches may keep it for a year
+    (and, like every reader response, a front may compress it)."""
     response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    response.vary.add("Accept-Encoding")
     return response

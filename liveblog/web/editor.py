@@ -50,7 +50,7 @@ from .templating import map_tiles
 from .templating import themes
 
 STATIC = Path(__file__).parent.parent / "static" / "editor"
-OPEN_ENDPOINTS = ("editor.login", "editor.static")
+OPEN_ENDPOINTS = ("editor.login",)
 
 bp = Blueprint("editor", __name__, url_prefix="/editor", template_folder="../templates")
 
@@ -96,6 +96,10 @@ def local_time(blog: Blog, moment: datetime) -> str:
 
 @bp.before_request
 def require_login() -> Response | None:
+    if request.endpoint == "editor.static":
+        # The same files for everyone: reading no session, they say no Vary: Cookie, and
+        # a caching front may keep them.
+        return None
     g.user = auth.session_user()
     if request.endpoint in OPEN_ENDPOINTS:
         if request.method == "POST":

@@ -9,7 +9,16 @@ touch with the database. Anything else goes through Flask, which refreshes the c
 
 Commits of this process reach the notifier before their request returns; another
 process's commits reach it within the source's delay (LIVE_POLL_INTERVAL on SQLite, a
-NOTIFY or a Redis message otherwise), far inside the CDN's own ``s-maxage``.
+NOTIFY or a Redis message otherwise), far inside the CDN's own ``s-maxage``. That delay
+is bounded: a copy is answered only while the source ``is_current``, i.e. its last look
+at the database (or the channel) began less than ``2 * period + 0.5`` seconds ago: 1 s
+on SQLite with the default poll of 0.25 s, 0.9 s with PostgreSQL or Redis. (Measured
+with two workers, tests/test_live_servers.py: about 0.2 s on SQLite, a millisecond or
+none with NOTIFY or Redis.)
+
+A caching front that knows a blog's seq (``deploy/nginx/`` keys its copies on it) sends
+it as ``Liveblog-Seq``: no copy older than that is answered, so a process that has not
+heard of a commit yet cannot hand the front a page from before it.
 """
 
 from collections.abc import Callable
@@ -26,6 +35,10 @@ from ..lru import LruCache
 
 EXTENSION = "liveblog.page_cache"  # where create_app registers the cache
 MARK = "liveblog.page_cache.mark"  # the environ key views mark their responses with
+
+SEQ_HEADER = "Liveblog-Seq"  # a blog's seq: what /<slug>/seq answers, and what fronts send
+SEQ_ENVIRON = "HTTP_LIVEBLOG_SEQ"
+MAX_SEQ_DIGITS = 12
 
 # Headers a 304 repeats from the 200 it stands for (RFC 9110, section 15.4.5).
 NOT_MODIFIED_HEADERS = frozenset({"cache-control", "content-location", "etag", "expires", "vary"})
@@ -65,9 +78,12 @@ class PageCache:
         if method not in ("GET", "HEAD") or not path_info.startswith("/"):
             return self.app(environ, start_response)
         path = environ.get("SCRIPT_NAME", "") + path_info
-        key = cache_key(path, environ.get("QUERY_STRING", ""))
+        key = cache_key(environ["wsgi.url_scheme"], path, environ.get("QUERY_STRING", ""))
         answer = self.answer(
-            key, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
+            key,
+            environ.get("HTTP_IF_NONE_MATCH"),
+            environ.get("HTTP_IF_MODIFIED_SINCE"),
+            seq_floor(environ.get(SEQ_ENVIRON)),
         )
         if answer is None:
             return self._through_app(environ, start_response, key, method)
@@ -79,12 +95,17 @@ class PageCache:
         return len(self._copies)
 
     def answer(
-        self, key: str, if_none_match: str | None, if_modified_since: str | None
+        self,
+        key: str,
+        if_none_match: str | None,
+        if_modified_since: str | None,
+        at_least: int = 0,
     ) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """The status, headers and body to send for a GET of ``key`` with these validators
-        (a HEAD sends no body), or None when the request must go through the app."""
+        (a HEAD sends no body), or None when the request must go through the app: also
+        when the copy is of a seq below ``at_least`` (the ``Liveblog-Seq`` a front sent)."""
         copy = self._copies.get(key)
-        if copy is None or not self._is_current(copy):
+        if copy is None or copy.seq < at_least or not self._is_current(copy):
             return None
         if client_is_current(if_none_match, if_modified_since, copy.etag, copy.last_modified):
             return "304 NOT MODIFIED", copy.not_modified, b""
@@ -158,9 +179,21 @@ def _per_visitor(name: str, value: str) -> bool:
     return name == "set-cookie" or (name == "vary" and "cookie" in value.lower())
 
 
-def cache_key(path: str, query: str) -> str:
-    """Where a copy of the response to ``path`` with ``query`` is kept."""
-    return f"{path}?{query}"
+def seq_floor(raw: str | None) -> int:
+    """The seq a ``Liveblog-Seq`` request header names, or 0 (no floor) if it names none.
+
+    Only a floor: a client sending a high one merely goes past the cache, as any new query
+    string would, and nothing it says reaches the notifier.
+    """
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_SEQ_DIGITS:
+        return 0
+    return int(raw)
+
+
+def cache_key(scheme: str, path: str, query: str) -> str:
+    """Where a copy of the response to ``path`` with ``query`` is kept. The scheme is part
+    of it: an answer over HTTPS says Strict-Transport-Security, one over HTTP must not."""
+    return f"{scheme}:{path}?{query}"
 
 
 def client_is_current(

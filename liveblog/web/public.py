@@ -27,6 +27,8 @@ from .conditional import blogs_etag
 from .conditional import cached_for_readers
 from .conditional import conditional
 from .conditional import immutable
+from .conditional import shared_cache_control
+from .pagecache import SEQ_HEADER
 from .security import content_security_policy
 from .security import reader_headers
 from .structured_data import blog_posting
@@ -156,6 +158,25 @@ def entry(slug: str, entry_id: int) -> Response:
         return _html(body, widgets=_page_widgets(blog, [found]))
 
     return cached_for_readers(blog, request.full_path, build)
+
+
+@bp.get("/<slug:slug>/seq")
+def seq(slug: str) -> Response:
+    """An empty answer whose ``Liveblog-Seq`` header is the blog's latest seq (0 for a blog
+    readers cannot see): caching fronts key their copies of the blog's pages on it, so a
+    new seq retires them all at once (``deploy/nginx/``).
+
+    Read from the database every time, never from the page cache, so a front asking right
+    after a commit learns of it; without validators, as a 304 would save nothing.
+    """
+    try:
+        latest = store.reader_blog(db.session(), slug).last_seq
+    except NotFound:
+        latest = 0
+    response = Response(status=204)
+    response.headers[SEQ_HEADER] = str(latest)
+    response.headers["Cache-Control"] = shared_cache_control()
+    return response
 
 
 @bp.get("/assets/<theme>/<digest>/<path:filename>")
