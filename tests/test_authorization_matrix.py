@@ -365,6 +365,14 @@ def token_user(case: Case, token: str) -> int | None:
 # API: blogs
 
 
+def served_the_contract(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert response.get_json()["openapi"] == "3.1.0"
+
+
+def served_the_contract_page(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert "Liveblog editor API" in page_text(response)
+
+
 def listed_the_blog(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
     assert case.world.blog in [blog["slug"] for blog in response.get_json()["items"]]
 
@@ -384,6 +392,8 @@ def retitled_the_blog(case: Case, response: TestResponse, before: dict[str, Any]
 
 
 LIST_BLOGS = Call(200, nothing, listed_the_blog, writes=False)
+CONTRACT = Call(200, nothing, served_the_contract, writes=False)
+CONTRACT_PAGE = Call(200, nothing, served_the_contract_page, writes=False)
 GET_BLOG = Call(200, nothing, showed_the_blog, writes=False)
 CREATE_BLOG = Call(
     201,
@@ -702,6 +712,9 @@ ROWS = [
     # - each role includes the ones below it (an admin is also an editor), and
     #   "contributors" on preview, embeds and uploads means contributors and up.
     #                                                                       anon cont edit admn deac revk
+    # The contract and its page are for anyone who integrates: no credentials needed.
+    Row("GET",    "/api/v1/openapi.json",                CONTRACT,         (200, 200, 200, 200, 200, 200)),
+    Row("GET",    "/api/v1/docs",                        CONTRACT_PAGE,    (200, 200, 200, 200, 200, 200)),
     Row("GET",    "/api/v1/blogs",                       LIST_BLOGS,       (401, 200, 200, 200, 401, 401)),
     Row("POST",   "/api/v1/blogs",                       CREATE_BLOG,      (401, 403, 403, 201, 401, 401)),
     Row("GET",    "/api/v1/blogs/{blog}",                GET_BLOG,         (401, 200, 200, 200, 401, 401)),
