@@ -104,6 +104,11 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
         "ticker": "/ticker/",
         "widgets": "/widgets/",
         "not-found": "/no-such-blog/",
+        "embed": "/syria-hama-offensive/embed",
+        "embed-every-block": "/hama/embed",
+        "teaser": "/syria-hama-offensive/embed?teaser=5",
+        "card": "/syria-hama-offensive/embed?update=3",
+        "card-gone": f"/hama/embed?update={deleted['id']}",
     }
     files = []
     for name, path in pages.items():

@@ -59,12 +59,16 @@ def widget_scripts(blog: Blog) -> dict[str, str] | None:
     return widgets.scripts_by_provider() if blog.embed_widgets else None
 
 
-def html_page(body: str, status: int = 200, widgets: list[Widget] | None = None) -> Response:
-    """A reader page; with ``widgets``, under a policy widened for them (``reader_headers``
-    sets the plain one)."""
+def html_page(
+    body: str, status: int = 200, widgets: list[Widget] | None = None, policy: str | None = None
+) -> Response:
+    """A reader page; its Content-Security-Policy is ``policy``, or else the reader pages'
+    own when ``widgets`` widen it (``reader_headers`` sets the plain one)."""
     response = Response(body, status, mimetype="text/html")
-    if widgets:
-        response.headers["Content-Security-Policy"] = content_security_policy(widgets)
+    if policy is None and widgets:
+        policy = content_security_policy(widgets)
+    if policy is not None:
+        response.headers["Content-Security-Policy"] = policy
     return response
 
 
