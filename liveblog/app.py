@@ -20,6 +20,7 @@ from .web import embed
 from .web import feeds as feed_views
 from .web import handlers
 from .web import live
+from .web import oembed
 from .web import pagecache
 from .web import public
 from .web import security
@@ -48,7 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["id"] = IdConverter
     auth.init_app(app)
-    for blueprint in (api.bp, editor.bp, public.bp, embed.bp, feed_views.bp, live.bp):
+    for blueprint in (api.bp, editor.bp, public.bp, embed.bp, oembed.bp, feed_views.bp, live.bp):
         app.register_blueprint(blueprint)
     feed_views.init_app(app)
     live_state = live.init_app(app)

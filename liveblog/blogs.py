@@ -46,6 +46,7 @@ RESERVED_SLUGS = frozenset(
         "uploads",
         "themes",
         "assets",
+        "oembed",
         "admin",
         "login",
         "logout",

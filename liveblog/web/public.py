@@ -35,6 +35,7 @@ from .templating import entry_description
 from .templating import entry_view
 from .templating import feed_links
 from .templating import image_of
+from .templating import oembed_link
 from .templating import render_page
 from .templating import theme_templates
 from .templating import themes
@@ -133,6 +134,7 @@ def live_page(slug: str) -> Response:
             is_first_page=cursor is None,
             canonical=blog_url(blog) if cursor is None else absolute(request.full_path),
             feeds=feed_links(blog),
+            oembed=oembed_link(blog_url(blog)),
             image=image_of(blog),
             structured_data=live_blog_posting(blog, shown),
             widgets=widget_scripts(blog),
@@ -166,6 +168,7 @@ def entry(slug: str, entry_id: int) -> Response:
             description=entry_description(found),
             image=image_of(blog, found),
             feeds=feed_links(blog),
+            oembed=oembed_link(view.url),
             structured_data={"@context": "https://schema.org", **blog_posting(blog, found)},
             widgets=widget_scripts(blog),
         )

@@ -3,6 +3,7 @@
 //   <iframe src="https://<this site>/<slug>/embed" data-liveblog-embed></iframe>
 //   <script async src="https://<this site>/embed.js"></script>
 //
+// (the html of our oEmbed answers, and what a newsroom may write by hand for a teaser).
 // Each such iframe is said hello to once it loads; the page inside (framed.js) answers
 // to this page's origin with its height. A message counts only if it comes from this
 // script's own origin and from one of those iframes' windows, and holds a height, which
