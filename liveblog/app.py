@@ -19,9 +19,11 @@ from .themes import Themes
 from .web import api
 from .web import auth
 from .web import editor
+from .web import embed
 from .web import feeds as feed_views
 from .web import handlers
 from .web import live
+from .web import oembed
 from .web import pagecache
 from .web import public
 from .web import security
@@ -50,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["id"] = IdConverter
     auth.init_app(app)
-    for blueprint in (api.bp, editor.bp, public.bp, feed_views.bp, live.bp):
+    for blueprint in (api.bp, editor.bp, public.bp, embed.bp, oembed.bp, feed_views.bp, live.bp):
         app.register_blueprint(blueprint)
     feed_views.init_app(app)
     live_state = live.init_app(app)

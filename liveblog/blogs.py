@@ -30,10 +30,11 @@ from .themes import Themes
 from .validation import Fields
 from .validation import given
 from .validation import present
+from .validation import read_origin
 
 BLOG_FIELDS = (
     "slug", "title", "standfirst", "top_image", "status", "timezone", "label_format", "language", "theme",
-    "embed_widgets",
+    "embed_widgets", "embed_origins",
 )  # fmt: skip
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 RESERVED_SLUGS = frozenset(
@@ -45,6 +46,7 @@ RESERVED_SLUGS = frozenset(
         "uploads",
         "themes",
         "assets",
+        "oembed",
         "admin",
         "login",
         "logout",
@@ -68,6 +70,7 @@ def read_blog(data: Any, themes: Themes, *, creating: bool) -> dict[str, Any]:
         "theme": fields.choice("theme", tuple(themes.names())),
         "top_image": _top_image(fields),
         "embed_widgets": fields.boolean("embed_widgets"),
+        "embed_origins": _embed_origins(fields),
     }
     slug = values["slug"]
     if present(slug):
@@ -88,6 +91,32 @@ def read_blog(data: Any, themes: Themes, *, creating: bool) -> dict[str, Any]:
         fields.error("language", "must be a language tag such as en, ar or pt-BR")
     fields.raise_errors()
     return {name: value for name, value in values.items() if given(value)}
+
+
+MAX_EMBED_ORIGINS = 50
+
+
+def _embed_origins(fields: Fields) -> Any:
+    """The sites that may frame the blog's embed pages: null for any site, else a list of
+    https origins (each once; an empty list leaves only this site)."""
+    if fields.has("embed_origins") and fields.data["embed_origins"] is None:
+        return None
+    items = fields.items("embed_origins", max_items=MAX_EMBED_ORIGINS)
+    if not present(items):
+        return items
+    origins: list[str] = []
+    for path, item in items:
+        if not isinstance(item, str):
+            fields.error(path, "must be a string")
+            continue
+        try:
+            origin = read_origin(item)
+        except ValueError as error:
+            fields.error(path, str(error))
+            continue
+        if origin not in origins:
+            origins.append(origin)
+    return origins
 
 
 def suggest_slug(title: str) -> str:

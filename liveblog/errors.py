@@ -73,6 +73,12 @@ class UnsupportedMediaType(LiveblogError):
     status, title = 415, "Unsupported media type"
 
 
+class FormatNotImplemented(LiveblogError):
+    """A representation this server cannot give (an oEmbed answer in XML)."""
+
+    status, title = 501, "Not implemented"
+
+
 class StorageUnavailable(LiveblogError):
     """The database cannot be written or read right now (a full disk, a read-only file,
     a lost server); what was stored before is intact."""

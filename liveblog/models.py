@@ -126,6 +126,8 @@ class Blog(Base):
     theme: Mapped[str] = mapped_column(String(64), default="default")
     # Opt in to providers' own widget scripts over quoted posts (third-party JavaScript).
     embed_widgets: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The https origins that may frame the embed pages; None: any site (they are read-only).
+    embed_origins: Mapped[list[str] | None] = mapped_column(JSON)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -47,6 +47,25 @@ def check_url(value: str, *, allow_path: bool = False) -> str | None:
     return None
 
 
+_HOST_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_ORIGIN = re.compile(rf"https://({_HOST_LABEL}(?:\.{_HOST_LABEL})*)(?::([0-9]{{1,5}}))?")
+
+
+def read_origin(value: str) -> str:
+    """``value`` as an https origin (``https://host[:port]``), lowercased and without the
+    default port; raises ValueError with a message for people."""
+    found = _ORIGIN.fullmatch(value.strip().lower())
+    if found is None or len(found.group(1)) > 253:
+        raise ValueError(
+            "must be an https origin such as https://cms.example.org or "
+            "https://cms.example.org:8443, without a path, a query or a wildcard"
+        )
+    host, port = found.groups()
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ValueError("must have a port between 1 and 65535")
+    return f"https://{host}" if port in (None, "443") else f"https://{host}:{int(port)}"
+
+
 class Fields:
     """Reads one JSON object's fields, collecting every error instead of stopping at one."""
 

@@ -104,11 +104,26 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
         "ticker": "/ticker/",
         "widgets": "/widgets/",
         "not-found": "/no-such-blog/",
+        "embed": "/syria-hama-offensive/embed",
+        "embed-every-block": "/hama/embed",
+        "teaser": "/syria-hama-offensive/embed?teaser=5",
+        "card": "/syria-hama-offensive/embed?update=3",
+        "card-gone": f"/hama/embed?update={deleted['id']}",
     }
     files = []
     for name, path in pages.items():
         target = tmp_path / f"{name}.html"
         target.write_bytes(client.get(path).data)
         files.append(target)
+    # What a host page gets from our oEmbed answer, in a page of its own.
+    answer = client.get(
+        "/oembed", query_string={"url": "https://news.example/syria-hama-offensive/updates/3"}
+    ).get_json()
+    host = tmp_path / "oembed-host.html"
+    host.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head>'
+        f"<body>{answer['html']}</body></html>"
+    )
+    files.append(host)
     errors = check(files)
     assert errors == [], "\n".join(errors)

@@ -33,7 +33,7 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
 
 
 # Endpoints read by programs, not people: their errors are problem JSON too.
-MACHINE_BLUEPRINTS = ("api", "live")
+MACHINE_BLUEPRINTS = ("api", "live", "oembed")
 
 
 def _wants_problem() -> bool:

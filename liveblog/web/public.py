@@ -37,6 +37,7 @@ from .templating import entry_description
 from .templating import entry_view
 from .templating import feed_links
 from .templating import image_of
+from .templating import oembed_link
 from .templating import render_page
 from .templating import theme_templates
 from .templating import themes
@@ -49,22 +50,51 @@ bp.after_request(reader_headers)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _page_widgets(blog: Blog, entries: list[Entry]) -> list[Widget]:
+def page_widgets(blog: Blog, entries: list[Entry]) -> list[Widget]:
     """The provider widgets a page may load, if its blog opted in to them."""
     if not blog.embed_widgets:
         return []
     return widgets.widgets_for(block for entry in entries for block in entry.blocks)
 
 
-def _widget_scripts(blog: Blog) -> dict[str, str] | None:
+def widget_scripts(blog: Blog) -> dict[str, str] | None:
+    """The widget scripts by provider, for the pages of a blog that opted in to them."""
     return widgets.scripts_by_provider() if blog.embed_widgets else None
 
 
-def _html(body: str, status: int = 200, widgets: list[Widget] | None = None) -> Response:
+def html_page(
+    body: str, status: int = 200, widgets: list[Widget] | None = None, policy: str | None = None
+) -> Response:
+    """A reader page; its Content-Security-Policy is ``policy``, or else the reader pages'
+    own when ``widgets`` widen it (``reader_headers`` sets the plain one)."""
     response = Response(body, status, mimetype="text/html")
-    if widgets:
-        response.headers["Content-Security-Policy"] = content_security_policy(widgets)
+    if policy is None and widgets:
+        policy = content_security_policy(widgets)
+    if policy is not None:
+        response.headers["Content-Security-Policy"] = policy
     return response
+
+
+def timeline(
+    blog: Blog, cursor: tuple[datetime, int] | None = None
+) -> tuple[Entry | None, list[Entry], str | None]:
+    """One page of the live page's updates: its pinned entry (first page only), its
+    entries newest first, and the URL of the older ones, if any."""
+    session = db.session()
+    size = int(current_app.config["READER_PAGE_SIZE"])
+    pinned = store.pinned_entry(session, blog) if cursor is None else None
+    entries = store.published_entries(session, blog, limit=size + 1, before=cursor, exclude=pinned)
+    page = entries[:size]
+    older_url = None
+    if len(entries) > size:
+        last = page[-1]
+        assert last.published_at is not None
+        older_url = url_for(
+            "public.live_page",
+            slug=blog.slug,
+            before=store.encode_cursor(last.published_at, last.id),
+        )
+    return pinned, page, older_url
 
 
 @bp.get("/")
@@ -77,7 +107,7 @@ def index() -> Response:
             .get_template("index.html")
             .render(blogs=blogs, canonical=absolute("/"), site_name=current_app.config["SITE_NAME"])
         )
-        return _html(body)
+        return html_page(body)
 
     changed = max((max(b.changed_at, b.updated_at) for b in blogs), default=EPOCH)
     return conditional(blogs_etag(blogs, request.full_path), changed, build)
@@ -90,23 +120,10 @@ def live_page(slug: str) -> Response:
     cursor = store.decode_cursor(before) if before else None
 
     def build() -> Response:
-        session = db.session()
-        size = int(current_app.config["READER_PAGE_SIZE"])
-        pinned = store.pinned_entry(session, blog) if cursor is None else None
-        entries = store.published_entries(
-            session, blog, limit=size + 1, before=cursor, exclude=pinned
-        )
-        page, more = entries[:size], len(entries) > size
-        key_events = store.published_entries(session, blog, limit=50, key_events_only=True)
+        pinned, page, older_url = timeline(blog, cursor)
+        key_events = store.published_entries(db.session(), blog, limit=50, key_events_only=True)
         on_page = {entry.id for entry in page} | ({pinned.id} if pinned else set())
         views = [entry_view(blog, entry) for entry in page]
-        older_url = None
-        if more:
-            last = page[-1]
-            assert last.published_at is not None
-            older_url = url_for(
-                ".live_page", slug=slug, before=store.encode_cursor(last.published_at, last.id)
-            )
         shown = ([pinned] if pinned else []) + page
         body = render_page(
             blog,
@@ -119,11 +136,12 @@ def live_page(slug: str) -> Response:
             is_first_page=cursor is None,
             canonical=blog_url(blog) if cursor is None else absolute(request.full_path),
             feeds=feed_links(blog),
+            oembed=oembed_link(blog_url(blog)),
             image=image_of(blog),
             structured_data=live_blog_posting(blog, shown),
-            widgets=_widget_scripts(blog),
+            widgets=widget_scripts(blog),
         )
-        return _html(body, widgets=_page_widgets(blog, shown))
+        return html_page(body, widgets=page_widgets(blog, shown))
 
     return cached_for_readers(blog, request.full_path, build)
 
@@ -139,7 +157,7 @@ def entry(slug: str, entry_id: int) -> Response:
             raise NotFound(f"Live blog {slug!r} has no update {entry_id}.")
         if found.status == "deleted":
             body = render_page(blog, "gone.html", live_url=url_for(".live_page", slug=slug))
-            return _html(body, 410)
+            return html_page(body, 410)
         older, newer = store.neighbours(session, blog, found)
         view = entry_view(blog, found)
         body = render_page(
@@ -152,10 +170,11 @@ def entry(slug: str, entry_id: int) -> Response:
             description=entry_description(found),
             image=image_of(blog, found),
             feeds=feed_links(blog),
+            oembed=oembed_link(view.url),
             structured_data={"@context": "https://schema.org", **blog_posting(blog, found)},
-            widgets=_widget_scripts(blog),
+            widgets=widget_scripts(blog),
         )
-        return _html(body, widgets=_page_widgets(blog, [found]))
+        return html_page(body, widgets=page_widgets(blog, [found]))
 
     return cached_for_readers(blog, request.full_path, build)
 

@@ -12,9 +12,12 @@ from ..embeds.providers import PLAYER_ORIGINS
 from ..embeds.widgets import Widget
 
 
-def content_security_policy(widgets: list[Widget] | None = None) -> str:
+def content_security_policy(
+    widgets: list[Widget] | None = None, frame_ancestors: str = "'self'"
+) -> str:
     """The reader pages' policy: this site's scripts only, the tile server's images, the
-    click-to-load video players; plus the widgets of a blog that opted in to them."""
+    click-to-load video players; plus the widgets of a blog that opted in to them. Only
+    this site may frame the pages, unless ``frame_ancestors`` says who else may."""
     widgets = widgets or []
     images = ["'self'", "https:", "data:"]
     if tiles := _tile_source(current_app.config["MAP_TILE_URL"]):
@@ -31,7 +34,7 @@ def content_security_policy(widgets: list[Widget] | None = None) -> str:
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
-            "frame-ancestors 'self'",
+            f"frame-ancestors {frame_ancestors}",
         ]
     )
 

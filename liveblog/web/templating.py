@@ -138,6 +138,11 @@ def feed_links(blog: Blog) -> list[dict[str, str]]:
     ]
 
 
+def oembed_link(url: str) -> str:
+    """The oEmbed discovery link of our page at ``url`` (absolute), as consumers expect it."""
+    return absolute(url_for("oembed.oembed", url=url, format="json"))
+
+
 def image_of(blog: Blog, entry: Entry | None = None) -> str | None:
     """The picture a link preview shows: the entry's first image or map image, else the top photo."""
     for block in entry.blocks if entry else []:

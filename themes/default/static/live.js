@@ -1,5 +1,7 @@
 // Keeps a live page current: new, edited, deleted and pinned updates arrive in place.
 // Server-Sent Events first, polling /changes when they fail. No dependencies, no inline code.
+// A teaser (data-refresh) is fetched again after each change instead: which updates drop
+// out of its few, or come back into them, only the server can say.
 (function () {
   "use strict";
 
@@ -10,6 +12,9 @@
   var POLL_MS = 5000;
   var MAX_BACKOFF_MS = 30000;
   var seq = parseInt(root.getAttribute("data-seq"), 10) || 0;
+  var refresh = root.getAttribute("data-refresh");
+  var refreshing = false;
+  var refreshAgain = false;
   var updates = document.querySelector(".updates");
   var pinnedSlot = document.querySelector(".pinned");
   var keyEvents = document.querySelector(".key-events");
@@ -148,6 +153,10 @@
   function receive(data) {
     if (data.seq <= seq) return;
     seq = data.seq;
+    if (refresh) {
+      refreshTeaser();
+      return;
+    }
     if (data.type === "blog.updated") {
       applyBlog(data);
       return;
@@ -184,6 +193,29 @@
     unseen = 0;
     showCount();
     updates.scrollIntoView({ block: "start" });
+  }
+
+  // The teaser as the server renders it at seq (in the URL, so that no shared cache
+  // answers with an older copy); one request at a time, then one more for what came since.
+  function refreshTeaser() {
+    if (refreshing) {
+      refreshAgain = true;
+      return;
+    }
+    refreshing = true;
+    refreshAgain = false;
+    var request = new XMLHttpRequest();
+    request.open("GET", refresh + (refresh.indexOf("?") < 0 ? "?" : "&") + "seq=" + seq);
+    request.responseType = "document";
+    request.onloadend = function () {
+      refreshing = false;
+      var fresh = request.status === 200 && request.response && request.response.querySelector(".teaser");
+      var shown = document.querySelector(".teaser");
+      if (fresh && shown) shown.replaceWith(document.adoptNode(fresh));
+      if (refreshAgain) refreshTeaser();
+      else if (!fresh && (request.status === 0 || request.status >= 500)) window.setTimeout(refreshTeaser, POLL_MS);
+    };
+    request.send();
   }
 
   function onEvent(message) {
@@ -258,17 +290,19 @@
     window.clearTimeout(timer);
   }
 
-  var headings = updates.querySelectorAll(".updates-day");
-  for (var i = 0; i < headings.length; i++) rememberDay(headings[i]);
-  reveal.addEventListener("click", revealHeld);
-  window.addEventListener("scroll", function () {
-    if (held.length && !readingFurtherDown()) revealHeld();
-  }, { passive: true });
-  document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && !held.length) {
-      unseen = 0;
-      showCount();
-    }
-  });
+  if (!refresh) {
+    var headings = updates.querySelectorAll(".updates-day");
+    for (var i = 0; i < headings.length; i++) rememberDay(headings[i]);
+    reveal.addEventListener("click", revealHeld);
+    window.addEventListener("scroll", function () {
+      if (held.length && !readingFurtherDown()) revealHeld();
+    }, { passive: true });
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden && !held.length) {
+        unseen = 0;
+        showCount();
+      }
+    });
+  }
   connect();
 })();
