@@ -264,14 +264,13 @@ def _document(channel: dict[str, Any], post: Post) -> Iterator[Part]:
     live = post.meta.get("liveblog", "").strip() == "enable"
     times = [entry["published_at"] for entry in entries]
     slug = post.name if SLUG.fullmatch(post.name or "") else suggest_slug(post.title)
+    standfirst = " ".join(BeautifulSoup(post.excerpt, "html.parser").get_text().split())
     yield (
         "blog",
         {
             "slug": slug or f"wordpress-{post.id}",
             "title": post.title or f"WordPress post {post.id}",
-            "standfirst": " ".join(
-                BeautifulSoup(post.excerpt, "html.parser").get_text(" ").split()
-            )[:2000],
+            "standfirst": standfirst[:2000],
             "status": "live" if live else "ended",
             **({"language": channel["language"]} if channel["language"] else {}),
             "created_at": post.moment.isoformat(),
