@@ -359,10 +359,11 @@ def import_command(
     _require_migrated()
     media_path = Path(current_app.config["MEDIA_PATH"])
     try:
-        with _progress(file.stat().st_size, f"Importing {file.name}") as progress:
-            with sources.open_source(
-                file, format_, day=day.date() if day else None, post=post, progress=progress
-            ) as source:
+        with sources.open_source(
+            file, format_, day=day.date() if day else None, post=post
+        ) as source:
+            with _progress(source.size, f"Importing {file.name}") as progress:
+                source.watch(progress)
                 imported = import_blog(
                     db.session(),
                     themes(),

@@ -32,6 +32,20 @@ HEAD = 4096
 Progress = Callable[[int], None]
 
 
+class _Counted:
+    """A binary file that reports how much has been read from it to ``progress``."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.progress: Progress | None = None
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self.file.read(size)
+        if self.progress:
+            self.progress(len(data))
+        return data
+
+
 @dataclass
 class Source:
     format: str
@@ -39,20 +53,13 @@ class Source:
     parts: Iterator[Part]
     media: "ArchiveMedia | None"
     size: int
-    """How many bytes of the file the parts are read from (for progress)."""
+    """How many bytes the parts are read from."""
+    reader: _Counted | None = None
 
-
-class _Counted:
-    """A binary file that reports how much has been read from it."""
-
-    def __init__(self, file: IO[bytes], progress: Progress | None) -> None:
-        self.file, self.progress = file, progress
-
-    def read(self, size: int = -1, /) -> bytes:
-        data = self.file.read(size)
-        if self.progress:
-            self.progress(len(data))
-        return data
+    def watch(self, progress: Progress) -> None:
+        """Have ``progress`` called with the number of bytes of each read from now on."""
+        if self.reader is not None:
+            self.reader.progress = progress
 
 
 class ArchiveMedia:
@@ -107,12 +114,7 @@ def detect(head: bytes) -> str:
 
 @contextmanager
 def open_source(
-    path: Path,
-    format: str | None = None,
-    *,
-    day: date | None = None,
-    post: int | None = None,
-    progress: Progress | None = None,
+    path: Path, format: str | None = None, *, day: date | None = None, post: int | None = None
 ) -> Iterator[Source]:
     """The file at ``path`` opened as a Source of ``format`` (detected when None)."""
     with path.open("rb") as file:
@@ -126,19 +128,22 @@ def open_source(
             with _archive(file) as (archive, member):
                 document = archive.extractfile(member)
                 assert document is not None
-                parts = _guarded(read_document(_Counted(document, progress)))
-                yield Source(kind, parts, ArchiveMedia(archive), member.size)
+                reader = _Counted(document)
+                parts = _guarded(read_document(reader))
+                yield Source(kind, parts, ArchiveMedia(archive), member.size, reader)
         elif kind == "json":
-            yield Source(kind, read_document(_Counted(file, progress)), None, size)
+            reader = _Counted(file)
+            yield Source(kind, read_document(reader), None, size, reader)
         elif kind == "wxr":
-            yield Source(kind, read_wxr(_Counted(file, progress), post), None, size)
+            reader = _Counted(file)
+            yield Source(kind, read_wxr(reader, post), None, size, reader)
         else:
-            yield Source(kind, read_article(_text(file, progress), day), None, size)
+            yield Source(kind, read_article(_text(file), day), None, size)
 
 
-def _text(file: IO[bytes], progress: Progress | None) -> str:
+def _text(file: IO[bytes]) -> str:
     try:
-        return _Counted(file, progress).read().decode("utf-8")
+        return file.read().decode("utf-8")
     except UnicodeDecodeError as error:
         raise LiveblogError(f"The text is not UTF-8 ({error}).") from None
 
