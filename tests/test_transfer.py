@@ -3,6 +3,7 @@ on every backend: lossless round trips, one transaction, the change log rebuilt.
 
 import copy
 import io
+import itertools
 import json
 import shutil
 import tarfile
@@ -30,7 +31,9 @@ from liveblog.models import User
 from liveblog.models import utcnow
 from liveblog.publishing import entry_etag
 from liveblog.transfer import importer
+from liveblog.transfer.document import read_document
 from liveblog.transfer.document import schema
+from liveblog.transfer.export import Export
 from tests.factories import app_config
 from tests.factories import assert_problem
 from tests.factories import make_blog
@@ -457,3 +460,33 @@ def test_the_api_refuses_contributors_and_names_a_missing_blog(api):
     problem = assert_problem(api.as_role("contributor").get("/api/v1/blogs/hama/export"), 403)
     assert "editors and admins" in problem["detail"]
     assert_problem(api.get("/api/v1/blogs/nowhere/export"), 404)
+
+
+def test_an_export_reads_entries_page_by_page(app, session, world):
+    pages: list[int] = []
+    pieces = list(Export(session, "hama", progress=pages.append, page_size=4))
+    assert pages == [4, 2]
+    assert len(pieces) == 1 + 6 + 1  # the blog and its people, each entry, the uploads
+    VALIDATOR.validate(json.loads("".join(pieces)))
+
+
+class CutShort:
+    """A stream that gives ``data`` a few bytes at a time, then fails as a lost disk would."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self, size: int = -1) -> bytes:
+        if size and not self.data:
+            raise OSError("the rest of the file is gone")
+        chunk, self.data = self.data[: min(size, 16)], self.data[min(size, 16) :]
+        return chunk
+
+
+def test_a_document_is_read_one_entry_at_a_time():
+    text = json.dumps(document_of([entry_document(1), entry_document(2)]))
+    cut = text.index("Update number 2.")  # the stream ends inside the second entry
+    parts = read_document(CutShort(text[: cut + 5].encode()))
+    assert [kind for kind, _value in itertools.islice(parts, 3)] == ["blog", "authors", "entry"]
+    with pytest.raises(OSError, match="the rest of the file is gone"):
+        next(parts)
