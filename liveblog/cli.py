@@ -375,9 +375,10 @@ def import_command(
     except LiveblogError as error:
         raise click.ClickException(f"Nothing was imported. {error.detail}") from None
     blog = imported.blog
+    media = f"; {imported.media_files} media files" if imported.media_files else ""
     click.echo(
         f"Imported /{blog.slug}/ ({blog.status}): {imported.entries} entries, "
-        f"{imported.published} published; {imported.new_people} new authors."
+        f"{imported.published} published; {imported.new_people} new authors{media}."
     )
     if imported.missing_media:
         click.echo(
