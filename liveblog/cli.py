@@ -1,9 +1,14 @@
 """The ``liveblog`` command: run, serve, migrate, manage users and tokens, load the demo."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -16,6 +21,8 @@ from flask.cli import ScriptInfo
 from flask.cli import routes_command
 from flask.cli import run_command
 from flask.cli import shell_command
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from . import accounts
@@ -25,6 +32,11 @@ from . import publishing
 from . import store
 from .errors import LiveblogError
 from .models import ROLES
+from .models import Entry
+from .transfer import sources
+from .transfer.export import Export
+from .transfer.export import write_archive
+from .transfer.importer import import_blog
 from .web.templating import themes
 
 
@@ -253,6 +265,126 @@ def rerender() -> None:
     _require_migrated()
     count = blogs.rerender_entries(db.session(), themes())
     click.echo(f"Re-rendered {count} entries.")
+
+
+@contextmanager
+def _progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error while it is a terminal; otherwise nothing shown."""
+    if not sys.stderr.isatty():
+        yield lambda _done: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@cli.command("export")
+@click.argument("slug")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: standard output).",
+)
+@click.option(
+    "--with-media",
+    is_flag=True,
+    help="Write a .tar.gz archive: the document and the uploaded files it shows.",
+)
+def export_command(slug: str, output: Path | None, with_media: bool) -> None:
+    """Write live blog SLUG as one JSON document: the blog, every entry with its revisions,
+    its authors and the uploads it shows."""
+    _require_migrated()
+    session = db.session()
+    try:
+        blog = store.get_blog(session, slug)
+    except LiveblogError as error:
+        raise _fail_on(error) from None
+    total = session.scalar(select(func.count()).where(Entry.blog_id == blog.id)) or 0
+    if with_media and output is None:
+        raise click.ClickException("An archive needs a file: give -o FILE.tar.gz.")
+    with _progress(total, f"Exporting /{slug}/") as progress:
+        export = Export(session, slug, progress)
+        if output is None:
+            for piece in export:
+                sys.stdout.write(piece)
+        else:
+            with _replacing(output) as file:
+                if with_media:
+                    media = write_archive(export, Path(current_app.config["MEDIA_PATH"]), file)
+                else:
+                    for piece in export:
+                        file.write(piece.encode("utf-8"))
+    where = f" to {output}" if output else ""
+    files_note = f" and {media} media files" if with_media else ""
+    click.echo(
+        f"Exported {export.entries} entries of /{slug}/{files_note}{where}.", err=output is None
+    )
+
+
+@contextmanager
+def _replacing(target: Path) -> Iterator[Any]:
+    """A file written beside ``target`` that replaces it when complete: a failed export
+    leaves no half-written file."""
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("wb") as file:
+            yield file
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--slug", help="The new blog's slug (default: the one in the file).")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(sources.FORMATS),
+    help="json (a Liveblog export or archive), wxr (WordPress) or text (detected when not given).",
+)
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="text: the day of the labels' times, YYYY-MM-DD (default: today).",
+)
+@click.option("--post", type=int, help="wxr: the id of the post to import, if there are several.")
+def import_command(
+    file: Path, slug: str | None, format_: str | None, day: datetime | None, post: int | None
+) -> None:
+    """Create a live blog from FILE: a Liveblog export, a WordPress export (WXR) or a
+    plain-text article. All or nothing: a file that fails leaves nothing behind."""
+    _require_migrated()
+    media_path = Path(current_app.config["MEDIA_PATH"])
+    try:
+        with sources.open_source(
+            file, format_, day=day.date() if day else None, post=post
+        ) as source:
+            with _progress(source.size, f"Importing {file.name}") as progress:
+                source.watch(progress)
+                imported = import_blog(
+                    db.session(),
+                    themes(),
+                    source.parts,
+                    slug=slug,
+                    media=source.media,
+                    media_path=media_path,
+                )
+    except LiveblogError as error:
+        raise click.ClickException(f"Nothing was imported. {error.detail}") from None
+    blog = imported.blog
+    media = f"; {imported.media_files} media files" if imported.media_files else ""
+    click.echo(
+        f"Imported /{blog.slug}/ ({blog.status}): {imported.entries} entries, "
+        f"{imported.published} published; {imported.new_people} new authors{media}."
+    )
+    if imported.missing_media:
+        click.echo(
+            f"{len(imported.missing_media)} uploads it shows are not in {media_path}: "
+            "import an archive made with 'liveblog export --with-media', or copy them there."
+        )
 
 
 def main() -> None:

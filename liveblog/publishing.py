@@ -100,7 +100,7 @@ def create_entry(
             author=actor,
             headline=values.get("headline"),
             blocks=values["blocks"],
-            html=_render(values["blocks"], themes, blog, data),
+            html=render_entry(values["blocks"], themes, blog, data),
             status=status,
             published_at=_published_at(status, values, None, now),
             pinned=values.get("pinned", False),
@@ -132,7 +132,7 @@ def preview_entry(
         author=actor,
         headline=values.get("headline"),
         blocks=values["blocks"],
-        html=_render(values["blocks"], themes, blog, data),
+        html=render_entry(values["blocks"], themes, blog, data),
         status="draft",
         published_at=values.get("published_at") or now,
         pinned=values.get("pinned", False),
@@ -172,7 +172,7 @@ def update_entry(
             _apply_review(entry, status, values)
             entry.status = status
             if "blocks" in values:
-                entry.html = _render(entry.blocks, themes, blog, data)
+                entry.html = render_entry(entry.blocks, themes, blog, data)
             if not session.is_modified(entry):
                 return entry
             words_changed = words_before != (entry.headline, entry.blocks)
@@ -246,8 +246,9 @@ def publish_due_entries(session: Session, now: datetime | None = None) -> int:
     return published
 
 
-def _render(blocks: list[dict[str, Any]], themes: Themes, blog: Blog, data: Any) -> str:
-    """The entry's HTML; Markdown nested too deeply for the parser is an error in the input."""
+def render_entry(blocks: list[dict[str, Any]], themes: Themes, blog: Blog, data: Any) -> str:
+    """The entry's HTML, as ``blog``'s theme shows it; Markdown nested too deeply for the
+    parser is an error in the input ``data`` (its ``body``, else its ``blocks``)."""
     try:
         return render_blocks(blocks, themes.environment(blog.theme))
     except RecursionError:

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy import tuple_
@@ -25,6 +27,7 @@ from .models import Change
 from .models import Entry
 from .models import Revision
 from .models import User
+from .models import UTCDateTime
 from .models import utcnow
 from .signals import changes_committed
 
@@ -261,6 +264,33 @@ def append_change(session: Session, blog: Blog, kind: str, entry: Entry | None =
     session.add(change)
     session.info.setdefault("liveblog.appended", []).append(change)
     return change
+
+
+def log_published_entries(session: Session, blog: Blog) -> int:
+    """Give each published entry of ``blog``, a blog with no change log yet (one being
+    imported), its ``entry.published`` change: seqs 1..N in reading order, in the current
+    transaction and in one statement, however many entries there are. Returns N."""
+    assert blog.last_seq == 0, "the blog already has a change log"
+    now = utcnow()
+    published = select(
+        literal(blog.id),
+        func.row_number().over(order_by=(Entry.published_at, Entry.id)),
+        literal("entry.published"),
+        Entry.id,
+        literal(now, UTCDateTime()),
+    ).where(Entry.blog_id == blog.id, Entry.status == "published")
+    columns = ["blog_id", "seq", "kind", "entry_id", "created_at"]
+    session.execute(insert(Change).from_select(columns, published))
+    count = session.scalar(select(func.count()).where(Change.blog_id == blog.id)) or 0
+    session.execute(update(Blog).where(Blog.id == blog.id).values(last_seq=count, changed_at=now))
+    set_committed_value(blog, "last_seq", count)
+    set_committed_value(blog, "changed_at", now)
+    if count:
+        last = session.scalars(select(Change).where(Change.blog_id == blog.id, Change.seq == count))
+        session.info.setdefault("liveblog.appended", []).append(last.one())
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(func.pg_notify(PG_CHANNEL, f"{blog.id}:{count}")))
+    return count
 
 
 def changes_since(session: Session, blog: Blog, seq: int, limit: int = 500) -> list[Change]:

@@ -466,6 +466,12 @@ def listed_every_version(case: Case, response: TestResponse, before: dict[str, A
     assert versions == list(range(entry_now(case).version, 0, -1))
 
 
+def exported_every_entry(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    document = json.loads(response.get_data(as_text=True))
+    assert document["blog"]["slug"] == case.world.blog
+    assert {entry["id"] for entry in document["entries"]} == set(case.world.entries.values())
+
+
 LIST_ENTRIES = Call(200, nothing, listed_what_they_may_see, writes=False)
 CREATE_DRAFT = Call(201, lambda case: {"json": {"body": BODY, "status": "draft"}}, saved_a_draft)
 CREATE_PUBLISHED = Call(
@@ -487,6 +493,7 @@ PUBLISH_ENTRY = Call(
 )
 DELETE_ENTRY = Call(204, lambda case: {"headers": case.if_match()}, deleted_the_entry)
 LIST_REVISIONS = Call(200, nothing, listed_every_version, writes=False)
+EXPORT = Call(200, nothing, exported_every_entry, writes=False)
 
 
 # API: users and tokens
@@ -724,6 +731,8 @@ ROWS = [
     Row("POST",   "/api/v1/blogs/{blog}/entries",        CREATE_DRAFT,     (401, 201, 201, 201, 401, 401), variant="draft"),
     Row("POST",   "/api/v1/blogs/{blog}/entries",        CREATE_PUBLISHED, (401, 403, 201, 201, 401, 401), variant="publish"),
     Row("POST",   "/api/v1/blogs/{blog}/preview",        PREVIEW,          (401, 200, 200, 200, 401, 401)),
+    # "editors and admins": every entry in every status, drafts and their history too.
+    Row("GET",    "/api/v1/blogs/{blog}/export",         EXPORT,           (401, 403, 200, 200, 401, 401)),
     # "editors; contributors their own drafts". Another's draft is "not there" for a
     # contributor (404, in the words of a missing entry). A published entry, which
     # readers see anyway and the listing shows, is readable; changing it, even one's

@@ -6,6 +6,13 @@ WIDTHS = (480, 960, 1600)
 """The narrower copies stored beside each upload (but a GIF), for ``srcset``."""
 URL_PREFIX = "/media/uploads/"
 _UPLOAD_URL = re.compile(r"/media/uploads/([0-9a-f]{64})\.(jpg|png|webp|gif)")
+UPLOAD_FILE = re.compile(r"([0-9a-f]{64})(?:-([1-9][0-9]{0,4})w)?\.(jpg|png|webp|gif)")
+"""An upload's file name, or one of its narrower copies': <sha256>[-<width>w].<extension>."""
+
+
+def upload_name(url: str) -> str | None:
+    """The file name of the upload at ``url`` (``<sha256>.<extension>``), or None."""
+    return url.removeprefix(URL_PREFIX) if _UPLOAD_URL.fullmatch(url) else None
 
 
 def srcset(url: str, width: int | None) -> str:

@@ -28,6 +28,7 @@ from PIL import UnidentifiedImageError
 
 from ..errors import UnsupportedUpload
 from ..errors import UploadError
+from .images import UPLOAD_FILE
 from .images import URL_PREFIX
 from .images import WIDTHS
 
@@ -70,6 +71,28 @@ def save_image(data: bytes, media_path: Path | str) -> dict[str, Any]:
         "type": media_type,
         "sizes": [*sizes, {"url": url, "width": width}],
     }
+
+
+def store_copy(name: str, data: bytes, media_path: Path | str) -> Path | None:
+    """Store a file of another Liveblog's uploads under the ``name`` it had there (from an
+    export archive), checked and encoded anew as every upload is; None when this one has
+    it already. Returns the file written, for the caller to remove if the import fails."""
+    found = UPLOAD_FILE.fullmatch(name)
+    if found is None:
+        raise UploadError(f"{name!r} is not the name of an uploaded file.")
+    folder = Path(media_path) / "uploads"
+    target = folder / name
+    if target.exists():
+        return None
+    picture = _open(data)
+    extension = FORMATS[picture.format][0]
+    if extension != found.group(3):
+        raise UploadError(
+            f"{name} holds a {extension} image, not the {found.group(3)} its name says."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(target, _encode(picture, extension))
+    return target
 
 
 @dataclass

@@ -10,6 +10,7 @@ from flask import g
 from flask import jsonify
 from flask import render_template
 from flask import request
+from flask import stream_with_context
 from flask import url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -31,6 +32,7 @@ from ..models import Blog
 from ..models import Entry
 from ..models import User
 from ..publishing import entry_etag
+from ..transfer.export import Export
 from ..validation import Fields
 from ..validation import given
 from . import auth
@@ -195,6 +197,18 @@ def list_entries(slug: str) -> Any:
         next_url = url_for(".list_entries", slug=slug, cursor=next_cursor, limit=limit)
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
     return {"items": [entry_json(entry, blog) for entry in page], "next": next_url}, 200, headers
+
+
+@bp.get("/blogs/<slug:slug>/export")
+def export_blog(slug: str) -> Any:
+    """The whole blog as one export document (see liveblog/transfer), streamed as it is read."""
+    accounts.require_role(_user(), "editor", "Only editors and admins can export a live blog.")
+    store.get_blog(db.session(), slug)  # a missing blog is a 404, before the stream starts
+    return Response(
+        stream_with_context(iter(Export(db.session(), slug))),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{slug}.json"'},
+    )
 
 
 @bp.post("/blogs/<slug:slug>/entries")
