@@ -88,6 +88,14 @@ def test_request_schemas_have_exactly_the_fields_the_code_reads(contract):
     assert set(mapping) == set(BLOCK_TYPES)
 
 
+def test_the_export_formats_blocks_are_the_same_blocks(contract):
+    """The export document's JSON Schema keeps its own block definitions (it is a file of
+    its own); they must take exactly what the API's blocks take."""
+    for kind in BLOCK_TYPES:
+        allowed, _reader = _READERS[kind]
+        assert properties(contract, f"Export_{kind}_block") == {"type", *allowed}, kind
+
+
 def test_the_contract_and_its_page_need_no_credentials(client, contract):
     page = client.get("/api/v1/docs")
     assert (page.status_code, page.mimetype) == (200, "text/html")

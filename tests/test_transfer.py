@@ -109,6 +109,7 @@ def world(app: Flask, session: Session) -> dict[str, Any]:
         standfirst="Rebels close in on Hama.",
         timezone="Asia/Damascus",
         top_image={"url": photo["url"], "alt": "Rebel vehicles", "credit": "Agency"},
+        embed_origins=["https://partner.example"],
     )
 
     def write(user: User, **data: Any) -> Entry:

@@ -11,6 +11,7 @@ from ..blocks import BLOCK_TYPES
 from ..blocks import IMAGE_FIELDS
 from ..blocks import MAX_BLOCKS
 from ..blocks import MAX_MARKDOWN
+from ..blogs import MAX_EMBED_ORIGINS
 from ..blogs import SLUG
 from ..embeds.providers import PROVIDER_KEYS
 from ..models import BLOG_STATUSES
@@ -68,6 +69,12 @@ def listing(item: str, *, paged: bool = False) -> Schema:
 LINK = {"type": "string", "maxLength": 2000, "description": "An http(s) URL"}
 LINK_OR_PATH = {"type": "string", "maxLength": 2000, "description": "An http(s) URL or a /path"}
 PIXELS = number(1, 20_000, integer=True)
+EMBED_ORIGINS = {
+    "type": ["array", "null"],
+    "maxItems": MAX_EMBED_ORIGINS,
+    "items": {"type": "string", "examples": ["https://news.example"]},
+    "description": "The sites that may frame /<slug>/embed (https origins); null: any site",
+}
 POINT = record({"lat": number(-90, 90), "lon": number(-180, 180)}, "lat", "lon")
 PERSON = record({"id": {"type": "integer"}, "name": {"type": "string"}}, "id", "name")
 
@@ -172,6 +179,7 @@ def blog_input(themes: list[str]) -> dict[str, Schema]:
         "language": text(35, description="A language tag such as en, ar or pt-BR"),
         "theme": choice(tuple(themes)),
         "embed_widgets": {"type": "boolean"},
+        "embed_origins": EMBED_ORIGINS,
     }
     return found
 
@@ -228,6 +236,7 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
                 "language": {"type": "string"},
                 "theme": {"type": "string"},
                 "embed_widgets": {"type": "boolean"},
+                "embed_origins": EMBED_ORIGINS,
                 "last_seq": {"type": "integer", "description": "The blog's latest change"},
                 "created_at": stamp,
                 "updated_at": stamp,

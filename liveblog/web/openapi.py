@@ -5,6 +5,8 @@ hold it to the code: every route and method is here, and schemathesis checks eve
 answer, status and field against it.
 """
 
+import json
+from importlib.resources import files
 from typing import Any
 
 from ..blogs import SLUG
@@ -111,6 +113,15 @@ def paths() -> dict[str, Schema]:
                 403,
                 404,
                 request=body(ref("BlogChange")),
+                parameters=blog,
+            ),
+        },
+        "/blogs/{slug}/export": {
+            "get": operation(
+                "The whole blog: every entry in every status, with its revisions (editors)",
+                (200, "Export"),
+                403,
+                404,
                 parameters=blog,
             ),
         },
@@ -225,6 +236,30 @@ def paths() -> dict[str, Schema]:
     }
 
 
+def export_schemas() -> dict[str, Schema]:
+    """The export document's own JSON Schema (liveblog/transfer), as components: ``Export``,
+    and each of its ``$defs`` as ``Export_<name>``."""
+    schema = json.loads(files("liveblog.transfer").joinpath("export.schema.json").read_text())
+
+    def moved(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: value.replace("#/$defs/", "#/components/schemas/Export_")
+                if key == "$ref"
+                else moved(value)
+                for key, value in node.items()
+            }
+        return [moved(item) for item in node] if isinstance(node, list) else node
+
+    definitions = schema.pop("$defs")
+    for key in ("$schema", "$id"):
+        schema.pop(key)
+    return {
+        "Export": moved(schema),
+        **{f"Export_{name}": moved(value) for name, value in definitions.items()},
+    }
+
+
 def document(base_url: str, themes: list[str]) -> Schema:
     """The OpenAPI document of this deployment (its origin, its themes)."""
     return {
@@ -238,7 +273,7 @@ def document(base_url: str, themes: list[str]) -> Schema:
         "security": [{"bearer": []}, {"session": [], "csrf": []}],
         "paths": paths(),
         "components": {
-            "schemas": schemas(themes),
+            "schemas": {**schemas(themes), **export_schemas()},
             "responses": {
                 str(code): {
                     "description": description,
@@ -259,11 +294,13 @@ def document(base_url: str, themes: list[str]) -> Schema:
     }
 
 
-def resolve(document: Schema, schema: Schema) -> Schema:
-    """``schema``, or what its ``$ref`` points to within ``document``."""
-    while "$ref" in schema:
-        found: Any = document
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            found = found[part]
-        schema = found
-    return schema
+def resolve(document: Schema, schema: Schema | bool) -> Schema:
+    """``schema``, or what its ``$ref`` points to within ``document`` (a boolean schema,
+    true or false, has nothing to show)."""
+    found: Any = schema
+    while isinstance(found, dict) and "$ref" in found:
+        target: Any = document
+        for part in found["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        found = target
+    return found if isinstance(found, dict) else {}
