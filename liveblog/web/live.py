@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 from .. import db
 from .. import store
 from ..errors import LiveblogError
+from ..live import KEEP_ALIVE
+from ..live import RESET
+from ..live import STOP
 from ..live import Event
 from ..live import Notifier
 from ..live import PollingSource
@@ -159,20 +162,20 @@ def events(slug: str) -> Response:
 def _stream(state: Live, blog_id: int, since: int, latest: int, ended: bool) -> Iterator[bytes]:
     yield f"retry: {state.retry_ms}\n\n".encode()
     if since > latest:
-        yield b"event: reset\ndata: {}\n\n"
+        yield RESET
         return
     position = floor = since
     while True:
         if ended and position >= latest:
-            yield b"event: stop\ndata: {}\n\n"
+            yield STOP
             return
         latest = state.notifier.wait(blog_id, floor, state.heartbeat)
         if latest <= floor:
-            yield b": keep-alive\n\n"
+            yield KEEP_ALIVE
             continue
         pending = state.events.since(blog_id, position, latest)
         if pending is None:
-            yield b"event: reset\ndata: {}\n\n"
+            yield RESET
             return
         for event in pending:
             yield event.message
