@@ -36,8 +36,11 @@ REQUEST_LINE = re.compile(
 )
 FIELD_NAME = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
-# Fields announcing a body, a protocol switch or an expectation: gunicorn deals with those.
-HANDED_ON_FIELDS = frozenset({"content-length", "transfer-encoding", "upgrade", "expect"})
+# Fields announcing a body, a protocol switch or an expectation, and the signature of a
+# request from Pushpin, which may be held rather than answered: gunicorn deals with those.
+HANDED_ON_FIELDS = frozenset(
+    {"content-length", "transfer-encoding", "upgrade", "expect", "grip-sig"}
+)
 # Fields the fast path reads, each of which must then appear at most once.
 READ_FIELDS = ("host", "connection", "if-none-match", "if-modified-since")
 MAX_HEAD = 8192
