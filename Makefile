@@ -28,10 +28,13 @@ lint: $(VENV)/installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# What the browser and HTML-validity tests need beyond Python: Debian's chromium, Java,
-# the Nu HTML checker from npm (its install script would download a JDK: skipped), and
-# axe-core, which the editor's browser tests inject to check accessibility.
+# What the browser, HTML-validity and Pushpin tests need beyond Python: Debian's chromium,
+# Java, the Nu HTML checker from npm (its install script would download a JDK: skipped),
+# axe-core, which the editor's browser tests inject to check accessibility, and Debian's
+# pushpin with the zurl and condure it runs (tests start their own, on ports of their own).
 test-tools: .tools/vnu-$(VNU_VERSION) .tools/axe-$(AXE_VERSION)
+	command -v pushpin >/dev/null && command -v zurl >/dev/null && command -v condure >/dev/null \
+	  || { apt-get update -qq && apt-get install -y -qq pushpin zurl condure; }
 
 .tools/vnu-$(VNU_VERSION):
 	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }

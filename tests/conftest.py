@@ -26,6 +26,7 @@ from tests.factories import ApiClient
 from tests.factories import app_config
 from tests.factories import make_user
 from tests.factories import shut
+from tests.servers import PostgresDatabases
 from tests.support import BACKENDS
 from tests.support import POSTGRES_URL
 
@@ -81,6 +82,15 @@ def postgres_database(postgres_url: str) -> Iterator[Database]:
     database.upgrade()
     yield database
     database.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def server_databases() -> Iterator[PostgresDatabases]:
+    """PostgreSQL databases of their own for `liveblog serve` processes (tests/servers.py)."""
+    assert POSTGRES_URL
+    databases = PostgresDatabases(POSTGRES_URL)
+    yield databases
+    databases.close()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -15,27 +15,17 @@ import pytest
 from liveblog import publishing
 from liveblog import store
 from tests.servers import Deployment
-from tests.servers import PostgresDatabases
 from tests.servers import Server
 from tests.servers import SseReader
 from tests.servers import prepare
 from tests.servers import running
 from tests.servers import streams_on_every_worker
 from tests.support import BACKENDS
-from tests.support import POSTGRES_URL
 from tests.support import REDIS_URL
 from tests.support import needs_redis
 
 SETUPS = [*BACKENDS, pytest.param("redis", marks=needs_redis)]
 WITHIN = 2.0  # seconds from an editor's request to every reader
-
-
-@pytest.fixture(scope="session")
-def server_databases() -> Iterator[PostgresDatabases]:
-    assert POSTGRES_URL
-    databases = PostgresDatabases(POSTGRES_URL)
-    yield databases
-    databases.close()
 
 
 @pytest.fixture(params=SETUPS)
