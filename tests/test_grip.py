@@ -17,8 +17,10 @@ from typing import Any
 import jwt
 import pytest
 from flask import Flask
+from sqlalchemy import event
 
 from liveblog import create_app
+from liveblog import db
 from liveblog import grip
 from liveblog.grip import Committed
 from liveblog.grip import GripPublisher
@@ -128,12 +130,12 @@ def test_without_grip_settings_nothing_is_held_or_published(make_bare_app):
 # What is published
 
 
-def event(seq: int = 4, kind: str = "entry.published", **data: Any) -> Event:
+def an_event(seq: int = 4, kind: str = "entry.published", **data: Any) -> Event:
     return Event(seq, kind, {"seq": seq, "type": kind, **data})
 
 
 def test_a_change_is_published_once_with_its_seq_and_the_one_before():
-    change = event(html="<p>é</p>")
+    change = an_event(html="<p>é</p>")
     answer = b'{"events":[],"seq":4}\n'
     assert grip.publish_items("blog-1", change, answer) == [
         {
@@ -152,7 +154,7 @@ def test_a_change_is_published_once_with_its_seq_and_the_one_before():
 
 
 def test_the_end_of_the_blog_stops_and_closes_streams():
-    end = event(7, "blog.updated", status="ended")
+    end = an_event(7, "blog.updated", status="ended")
     published, closing = grip.publish_items("blog-1", end, b"{}", ends=True)
     assert published["formats"]["http-stream"]["content"].encode() == end.message + STOP
     assert (published["id"], published["prev-id"]) == ("7", "6")
@@ -479,3 +481,38 @@ def test_the_page_cache_never_answers_for_pushpin(api, app, client):
     head = b"GET /hama/changes?since=1 HTTP/1.1\r\nHost: news.example\r\nGrip-Sig: x"
     assert parse_head(head) is None
     assert parse_head(head.replace(b"Grip-Sig", b"Accept")) is not None
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"), [("/hama/events?since=0", SIGNED), ("/hama/changes?since=0", {})]
+)
+def test_a_replay_in_a_request_reads_through_the_requests_own_connection(
+    api, make_app, endpoint, path, headers
+):
+    """Were it to take a second one, a worker's requests could each hold a connection
+    while the one loading the replay for all of them waited for another."""
+    for number in range(3):
+        api.post_entry(body=f"Update {number}.")
+    fresh = make_app(GRIP_URL=endpoint.url, GRIP_KEY=KEY)  # nothing loaded yet
+    engine = db.database(fresh).engine
+    me = threading.get_ident()
+    held = {"now": 0, "most": 0}
+
+    def checkout(*_args: Any) -> None:
+        if threading.get_ident() == me:
+            held["now"] += 1
+            held["most"] = max(held["most"], held["now"])
+
+    def checkin(*_args: Any) -> None:
+        if threading.get_ident() == me:
+            held["now"] -= 1
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    try:
+        response = fresh.test_client().get(path, headers=headers)
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+    assert response.status_code == 200 and b"Update 2." in response.get_data()
+    assert held["most"] == 1

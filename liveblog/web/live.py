@@ -14,6 +14,7 @@ from flask import Blueprint
 from flask import Flask
 from flask import Response
 from flask import current_app
+from flask import has_app_context
 from flask import jsonify
 from flask import request
 from flask import url_for
@@ -153,16 +154,26 @@ def _ends(event: Event) -> bool:
 
 
 def _load_events(app: Flask, blog_id: int, since: int, limit: int) -> list[Event]:
-    """Read changes after ``since`` and render each once, for every stream of this process."""
+    """Read changes after ``since`` and render each once, for every stream of this process.
+
+    In a request of ``app`` (a replay, an answer to a poll), the request's own session
+    reads them. With a session of their own, a busy worker's requests could each hold a
+    connection while the one loading for all of them waits for another from the pool.
+    """
+    if has_app_context() and db.database() is db.database(app):
+        return _read_events(db.session(), blog_id, since, limit)
     with app.app_context():
-        session = db.session()
-        blog = session.get(Blog, blog_id)
-        if blog is None:
-            return []
-        return [
-            render_event(session, blog, change)
-            for change in store.changes_since(session, blog, since, limit)
-        ]
+        return _read_events(db.session(), blog_id, since, limit)
+
+
+def _read_events(session: Session, blog_id: int, since: int, limit: int) -> list[Event]:
+    blog = session.get(Blog, blog_id)
+    if blog is None:
+        return []
+    return [
+        render_event(session, blog, change)
+        for change in store.changes_since(session, blog, since, limit)
+    ]
 
 
 def render_event(session: Session, blog: Blog, change: Change) -> Event:
