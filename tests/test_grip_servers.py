@@ -59,8 +59,14 @@ class Front:
     def readers(self, count: int, path: str = "/hama/events", **options: Any) -> list[SseReader]:
         """``count`` readers through Pushpin, once it holds all their streams."""
         readers = [SseReader(self.pushpin.port, path, **options) for _ in range(count)]
-        for reader in readers:
-            assert reader.wait_for(lambda r: r.comments >= 1, 5), (reader.status, reader.ids())
+        try:
+            for reader in readers:
+                held = reader.wait_for(lambda r: r.comments >= 1, 5)
+                assert held, (reader.status, reader.ids(), self.pushpin.log()[-3000:])
+        except BaseException:
+            for reader in readers:
+                reader.close()
+            raise
         return readers
 
 
