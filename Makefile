@@ -29,11 +29,11 @@ lint: $(VENV)/installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# What the browser and HTML-validity tests need beyond Python: Debian's chromium, Java,
-# the Nu HTML checker from npm (its install script would download a JDK: skipped), and
-# axe-core, which the editor's browser tests inject to check accessibility; and for the
-# caching-front tests, Debian's nginx with its brotli filter.
-test-tools: .tools/vnu-$(VNU_VERSION) .tools/axe-$(AXE_VERSION) .tools/nginx
+# What the browser, HTML-validity, caching-front and Pushpin tests need beyond Python:
+# Debian's chromium, Java, the Nu HTML checker from npm (its install script would
+# download a JDK: skipped), axe-core, which the editor's browser tests inject to check
+# accessibility, and the engines in front of the app (below).
+test-tools: .tools/vnu-$(VNU_VERSION) .tools/axe-$(AXE_VERSION) .tools/engines
 
 .tools/vnu-$(VNU_VERSION):
 	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
@@ -42,15 +42,18 @@ test-tools: .tools/vnu-$(VNU_VERSION) .tools/axe-$(AXE_VERSION) .tools/nginx
 	cd .tools && npm install --ignore-scripts --no-audit --no-fund --silent vnu-jar@$(VNU_VERSION)
 	touch $@
 
-# apt would start Debian's own site on port 80 unless a policy-rc.d forbids it (container
-# images ship one): one is put in place for the install where there is none. The
-# cache-purge module is not wanted: deploy/nginx/liveblog.conf says why.
-.tools/nginx:
-	test -e $(NGINX_BROTLI) || { \
+# Debian's nginx with its brotli filter, and pushpin with the zurl and condure it runs.
+# apt would start Debian's own services (a site on port 80, a pushpin) unless a
+# policy-rc.d forbids it: one is put in place for the install where there is none, since
+# the tests start their own, on ports of their own. The cache-purge module is not
+# wanted: deploy/nginx/liveblog.conf says why.
+.tools/engines:
+	test -e $(NGINX_BROTLI) && command -v pushpin >/dev/null && command -v zurl >/dev/null \
+	  && command -v condure >/dev/null || { \
 	  made=; test -e /usr/sbin/policy-rc.d || { \
 	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made=1; }; \
-	  apt-get update -qq && apt-get install -y -qq nginx libnginx-mod-http-brotli-filter; status=$$?; \
-	  test -z "$$made" || rm -f /usr/sbin/policy-rc.d; exit $$status; }
+	  apt-get update -qq && apt-get install -y -qq nginx libnginx-mod-http-brotli-filter pushpin zurl condure; \
+	  status=$$?; test -z "$$made" || rm -f /usr/sbin/policy-rc.d; exit $$status; }
 	mkdir -p .tools
 	touch $@
 

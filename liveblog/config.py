@@ -4,6 +4,7 @@ Values come in layers: defaults, then ``LIVEBLOG_<NAME>`` environment variables,
 then the mapping given to ``create_app`` (tests use it).
 """
 
+import base64
 import json
 import math
 import os
@@ -72,6 +73,18 @@ SETTINGS = (
     ),
     Setting("LIVE_HEARTBEAT", 15.0, "Seconds between keep-alive comments on idle event streams"),
     Setting("LIVE_REPLAY_LIMIT", 500, "Most changes a reconnecting reader is sent before a reset"),
+    Setting(
+        "GRIP_URL",
+        None,
+        "Pushpin's publish endpoint, e.g. http://127.0.0.1:5561/: Pushpin holds the live "
+        "streams and each change is published there once; needs GRIP_KEY",
+    ),
+    Setting(
+        "GRIP_KEY",
+        None,
+        "The key Pushpin signs its requests with (its sig_key; 32 bytes or more, base64: "
+        "prefix as in Pushpin); needs GRIP_URL",
+    ),
     Setting("FEED_MAX_ENTRIES", 50, "Newest published entries in each feed"),
     Setting(
         "WEBSUB_HUB", None, "WebSub hub URL that feeds advertise and that is pinged after changes"
@@ -156,6 +169,7 @@ def load_config(
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
     config["OEMBED_ENDPOINTS"] = _endpoints(config["OEMBED_ENDPOINTS"])
     config["PURGE_URLS"] = _purge_urls(config["PURGE_URLS"])
+    config["GRIP_KEY"] = _grip_key(config["GRIP_URL"], config["GRIP_KEY"])
     config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_BYTES"]
 
 
@@ -215,6 +229,36 @@ def _is_http_url(url: Any) -> bool:
         return parts.scheme in ("http", "https") and bool(parts.hostname)
     except (TypeError, ValueError, AttributeError):
         return False
+
+
+def _grip_key(url: Any, key: Any) -> bytes | None:
+    """GRIP_KEY as the bytes Pushpin signs with, once GRIP_URL and it are found usable."""
+    if not url and not key:
+        return None
+    if not (url and key):
+        raise SystemExit(
+            "LIVEBLOG_GRIP_URL and LIVEBLOG_GRIP_KEY go together: set both for Pushpin to hold "
+            "the live streams, or neither for the app to serve them itself"
+        )
+    if urlsplit(str(url)).scheme not in ("http", "https"):
+        raise SystemExit(
+            f"LIVEBLOG_GRIP_URL must be Pushpin's publish endpoint, such as "
+            f"http://127.0.0.1:5561/, not {url!r}"
+        )
+    if isinstance(key, str):
+        try:
+            # Pushpin reads a sig_key beginning with base64: as the bytes it encodes.
+            key = base64.b64decode(key[7:], validate=True) if key.startswith("base64:") else key
+        except ValueError:
+            raise SystemExit("LIVEBLOG_GRIP_KEY begins with base64: but is not base64") from None
+    raw = key.encode() if isinstance(key, str) else bytes(key)
+    if len(raw) < 32:
+        # HS256 keys shorter than its hash are weak (and Pushpin's shipped placeholder is).
+        raise SystemExit(
+            "LIVEBLOG_GRIP_KEY must be at least 32 bytes, the same as Pushpin's sig_key: "
+            "make one with `openssl rand -base64 48`"
+        )
+    return raw
 
 
 def _instance_secret(instance_path: Path) -> str:

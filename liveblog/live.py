@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 
 REDIS_CHANNEL = "liveblog:changes"
 
+# What streams send besides events: a comment on an idle stream, and the two last words of
+# a stream that must be started afresh (the reader is too far behind) or is over.
+KEEP_ALIVE = b": keep-alive\n\n"
+RESET = b"event: reset\ndata: {}\n\n"
+STOP = b"event: stop\ndata: {}\n\n"
+
 
 @dataclass(frozen=True)
 class Event:

@@ -39,9 +39,12 @@ def app_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str,
 
 
 def shut(app: Flask) -> None:
-    """Stop the app's threads (notifier source, scheduler, WebSub pings, front purges), then
-    close its connections."""
-    app.extensions["liveblog.live"].source.stop(timeout=5)
+    """Stop the app's threads (notifier source, scheduler, WebSub pings, front purges,
+    Pushpin publishes), then close its connections."""
+    live = app.extensions["liveblog.live"]
+    live.source.stop(timeout=5)
+    if live.publisher is not None:
+        live.publisher.stop(timeout=5)
     app.extensions["liveblog.scheduler"].stop(timeout=5)
     if pinger := app.extensions.get("liveblog.websub"):
         pinger.notifier.stop(timeout=5)

@@ -1,4 +1,5 @@
-"""Real servers for live-update tests: `liveblog serve` subprocesses and SSE readers.
+"""Real servers for live-update tests: `liveblog serve` subprocesses, Pushpin in front of
+them, and SSE readers.
 
 Everything here is bounded: a server that does not come up, a stream that goes quiet
 or a process that will not stop fails the test with its log instead of hanging it.
@@ -9,10 +10,12 @@ import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import create_engine
 from sqlalchemy import text
@@ -34,6 +38,7 @@ from liveblog import blogs
 from liveblog import store
 from liveblog.db import Database
 from liveblog.themes import Themes
+from tests.support import ROOT
 from tests.support import wait_until
 
 HOST = "127.0.0.1"
@@ -83,7 +88,13 @@ class SseReader:
     HTTP/1.1 with a chunked body, de-chunked by hand, so nothing buffers events on the way.
     """
 
-    def __init__(self, port: int, path: str, last_event_id: int | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        path: str,
+        last_event_id: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.port, self.path = port, path
         self.events: list[Received] = []
         self.comments = 0
@@ -100,6 +111,7 @@ class SseReader:
         request = [f"GET {path} HTTP/1.1", f"Host: {HOST}:{port}", "Accept: text/event-stream"]
         if last_event_id is not None:
             request.append(f"Last-Event-ID: {last_event_id}")
+        request += [f"{name}: {value}" for name, value in (headers or {}).items()]
         self.socket.sendall(("\r\n".join(request) + "\r\n\r\n").encode())
         self.local_port = self.socket.getsockname()[1]
         self._thread = threading.Thread(target=self._read, name=f"sse-{self.local_port}")
@@ -390,14 +402,194 @@ def _hex_address(host: str, port: int) -> str:
     return f"{int.from_bytes(packed, 'little'):08X}:{port:04X}"
 
 
+S = TypeVar("S", "Server", "Pushpin")
+
+
 @contextmanager
-def running(server: Server) -> Iterator[Server]:
-    """Start ``server``; whatever happens, its whole process group is gone afterwards."""
+def running(server: S) -> Iterator[S]:
+    """Start ``server``; whatever happens, its processes are all gone afterwards."""
     try:
         server.start()
         yield server
     finally:
         server.kill()
+
+
+# Pushpin in front of a server
+
+PUSHPIN_CONFIG = ROOT / "deploy" / "pushpin"
+PUBLISH_PORT = 5561  # push_in_http_port in deploy/pushpin/pushpin.conf, before port_offset
+HANDLER_PORTS = (5560, 5561, 5562, 5563)  # every port the handler binds, before port_offset
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port_offset() -> int:
+    """A port_offset that puts every port of Pushpin's handler on a free port."""
+    for _ in range(50):
+        offset = free_port() - PUBLISH_PORT
+        if offset > 0 and all(_is_free(port + offset) for port in HANDLER_PORTS):
+            return offset
+    raise AssertionError("found no free ports for Pushpin's handler")
+
+
+# How many connections each IPC socket that Pushpin's processes bind gets once they are
+# all wired together (condure's are shared by the proxy and the handler); a message sent
+# on one before then is lost: a held request would fail, or its client be cut off.
+IPC_PEERS = {"pushpin-condure-in": 2, "pushpin-condure-out-stream": 2}
+IPC_UNREAD = {"pushpin-stats", "zurl-req"}  # nothing of Pushpin's connects to these
+
+
+def _wired(rundir: Path) -> bool:
+    """Whether every IPC socket under ``rundir`` has all its connections (from /proc)."""
+    bound: set[str] = set()
+    connected: dict[str, int] = {}
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
+        columns = line.split()
+        if len(columns) != 8 or not columns[7].startswith(f"{rundir}/"):
+            continue
+        name = Path(columns[7]).name
+        if columns[5] == "01":
+            bound.add(name)
+        elif columns[5] == "03":
+            connected[name] = connected.get(name, 0) + 1
+    return bool(bound) and all(
+        connected.get(name, 0) >= IPC_PEERS.get(name, 1) for name in bound - IPC_UNREAD
+    )
+
+
+def shipped(name: str, replacements: dict[str, str]) -> str:
+    """deploy/pushpin/``name`` with each key replaced by its value. Every key must be there:
+    otherwise the shipped file and the one tested have drifted apart."""
+    text = (PUSHPIN_CONFIG / name).read_text()
+    for old, new in replacements.items():
+        assert old in text, f"deploy/pushpin/{name} no longer has {old!r}"
+        text = text.replace(old, new)
+    return text
+
+
+@dataclass
+class Pushpin:
+    """Pushpin and zurl, run with deploy/pushpin/ as shipped but for the ports, the paths
+    and sig_key, in front of the server on ``origin_port``."""
+
+    origin_port: int
+    key: str
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    offset: int = field(default_factory=free_port_offset)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    rundir: Path | None = None
+
+    def __post_init__(self) -> None:
+        # Free ports are only probed, not held: none may be the origin's, not yet listening.
+        while len({self.origin_port, self.port, *self._handler_ports()}) < 6:
+            self.port, self.offset = free_port(), free_port_offset()
+
+    def _handler_ports(self) -> list[int]:
+        return [port + self.offset for port in HANDLER_PORTS]
+
+    @property
+    def origin(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def publish_url(self) -> str:
+        return f"http://{HOST}:{PUBLISH_PORT + self.offset}/"
+
+    def start(self, timeout: float = 20) -> None:
+        # IPC socket paths must fit in 107 bytes: not under pytest's long tmp_path.
+        self.rundir = Path(tempfile.mkdtemp(prefix="pp-", dir="/tmp"))
+        zurl_ipc = self.rundir / "zurl"
+        zurl_ipc.mkdir()
+        config = self.workdir / "pushpin"
+        config.mkdir(exist_ok=True)
+        (config / "pushpin.conf").write_text(
+            shipped(
+                "pushpin.conf",
+                {
+                    "rundir=/var/run/pushpin": f"rundir={self.rundir}",
+                    "logdir=/var/log/pushpin": f"logdir={self.workdir}",
+                    "/var/run/zurl/": f"{zurl_ipc}/",
+                    "http_port=127.0.0.1:7999": f"http_port={HOST}:{self.port}",
+                    "port_offset=0": f"port_offset={self.offset}",
+                    "sig_key=CHANGE-ME": f"sig_key={self.key}",
+                },
+            )
+        )
+        (config / "routes").write_text(
+            shipped("routes", {"127.0.0.1:8000": f"{HOST}:{self.origin_port}"})
+        )
+        (config / "zurl.conf").write_text(shipped("zurl.conf", {"/var/run/zurl/": f"{zurl_ipc}/"}))
+        self._spawn("zurl", ["zurl", f"--config={config / 'zurl.conf'}"])
+        self._spawn("pushpin", ["pushpin", "--config", str(config / "pushpin.conf"), "-m"])
+        try:
+            wait_until(self._up, timeout, "Pushpin did not come up", interval=0.05)
+        except AssertionError as failure:
+            self.kill()
+            raise AssertionError(f"{failure}:\n{self.log()}") from None
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        with open(self.workdir / f"{name}.log", "wb") as log:
+            self.processes.append(
+                subprocess.Popen(
+                    command,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    cwd=self.workdir,
+                    start_new_session=True,
+                )
+            )
+
+    def _up(self) -> bool:
+        """Whether Pushpin's processes are wired together, the origin answers through
+        Pushpin (and so through zurl), and the handler takes publishes; fails if a process
+        exited."""
+        for process in self.processes:
+            if process.poll() is not None:
+                raise AssertionError(f"{process.args[0]} exited")
+        assert self.rundir is not None
+        if not _wired(self.rundir):
+            return False
+        try:
+            with urllib.request.urlopen(f"{self.origin}/", timeout=2) as response:
+                answered = response.status == 200
+            with socket.create_connection((HOST, PUBLISH_PORT + self.offset), timeout=1):
+                return answered
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def log(self) -> str:
+        return "\n".join(
+            f"--- {name}:\n{(self.workdir / f'{name}.log').read_text(errors='replace')}"
+            for name in ("zurl", "pushpin")
+            if (self.workdir / f"{name}.log").exists()
+        )
+
+    def kill(self) -> None:
+        """Stop every process group (SIGTERM, then SIGKILL) and remove the IPC sockets."""
+        for process in self.processes:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(process.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    process.wait(5)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        self.processes.clear()
+        if self.rundir is not None:
+            shutil.rmtree(self.rundir, ignore_errors=True)
 
 
 def streams_on_every_worker(

@@ -1,5 +1,5 @@
 """What test modules share besides fixtures and builders: backends, HTML, sample posts, the
-browser, the HTML checker, and waiting for something to happen.
+browser, Pushpin, the HTML checker, and waiting for something to happen.
 
 Test modules import from here, never from each other (nor from conftest.py).
 """
@@ -89,6 +89,13 @@ AXE = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
 needs_chromium = pytest.mark.skipif(
     shutil.which("chromium") is None,
     reason="needs Debian's chromium: run 'make test-tools' (make test does it)",
+)
+
+# Pushpin
+
+needs_pushpin = pytest.mark.skipif(
+    not all(shutil.which(program) for program in ("pushpin", "zurl", "condure")),
+    reason="needs Debian's pushpin, zurl and condure: run 'make test-tools' (make test does it)",
 )
 
 # The Nu HTML checker

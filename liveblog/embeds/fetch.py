@@ -99,11 +99,12 @@ class Fetcher:
 
     def post_form(self, url: str, form: dict[str, str]) -> Fetched:
         """The answer to a POST of ``form`` (application/x-www-form-urlencoded) to ``url``."""
+        return self.post(url, urlencode(form).encode(), "application/x-www-form-urlencoded")
+
+    def post(self, url: str, body: bytes, content_type: str) -> Fetched:
+        """The answer to a POST of ``body``, of type ``content_type``, to ``url``."""
         request = urllib.request.Request(
-            url,
-            data=urlencode(form).encode(),
-            method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            url, data=body, method="POST", headers={"Content-Type": content_type}
         )
         return self._send(request, truncate=True)
 

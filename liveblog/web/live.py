@@ -1,5 +1,11 @@
-"""Blueprint "live": Server-Sent Events and a polling fallback, both fed by the change log."""
+"""Blueprint "live": Server-Sent Events and a polling fallback, both fed by the change log.
 
+With GRIP_URL and GRIP_KEY set, Pushpin holds the readers' connections: a request it
+signed gets what the reader missed and instructions to hold it (``grip.py``), and each
+commit's changes are published to it. Any other request is served by the app itself.
+"""
+
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -8,13 +14,21 @@ from flask import Blueprint
 from flask import Flask
 from flask import Response
 from flask import current_app
+from flask import has_app_context
 from flask import jsonify
 from flask import request
+from flask import url_for
 from sqlalchemy.orm import Session
 
 from .. import db
+from .. import grip
 from .. import store
 from ..errors import LiveblogError
+from ..grip import Committed
+from ..grip import GripPublisher
+from ..live import KEEP_ALIVE
+from ..live import RESET
+from ..live import STOP
 from ..live import Event
 from ..live import Notifier
 from ..live import PollingSource
@@ -29,7 +43,11 @@ from .conditional import cached_for_readers
 from .templating import entry_view
 from .templating import templates
 
+log = logging.getLogger(__name__)
+
 bp = Blueprint("live", __name__)
+
+SSE_HEADERS = {"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"}
 
 
 @dataclass
@@ -41,6 +59,10 @@ class Live:
     events: RecentEvents
     heartbeat: float
     retry_ms: int = 3000
+    grip_key: bytes | None = None
+    """The key Pushpin signs with, when it holds the streams."""
+    publisher: GripPublisher | None = None
+    """What sends each change to Pushpin, when it holds the streams."""
 
 
 def live() -> Live:
@@ -49,7 +71,8 @@ def live() -> Live:
 
 
 def init_app(app: Flask) -> Live:
-    """Give ``app`` a notifier fed by the best source configured, and its recent events."""
+    """Give ``app`` a notifier fed by the best source configured, its recent events and,
+    when Pushpin holds the streams, the publisher that sends it each change."""
     notifier = Notifier()
     engine = db.database(app).engine
 
@@ -69,7 +92,15 @@ def init_app(app: Flask) -> Live:
         lambda blog_id, since, limit: _load_events(app, blog_id, since, limit),
         int(app.config["LIVE_REPLAY_LIMIT"]),
     )
-    state = Live(notifier, source, events, float(app.config["LIVE_HEARTBEAT"]))
+    publisher = None
+    if app.config["GRIP_URL"]:
+        publisher = GripPublisher(
+            app.config["GRIP_URL"], lambda changes: _publish_items(app, events, changes)
+        )
+    heartbeat = float(app.config["LIVE_HEARTBEAT"])
+    state = Live(
+        notifier, source, events, heartbeat, grip_key=app.config["GRIP_KEY"], publisher=publisher
+    )
     app.extensions["liveblog.live"] = state
 
     def on_commit(session: Session, changes: list[Change]) -> None:
@@ -79,23 +110,75 @@ def init_app(app: Flask) -> Live:
             notifier.publish(change.blog_id, change.seq)
             if isinstance(source, RedisSource):
                 source.announce(change.blog_id, change.seq)
+        if publisher is not None:
+            _queue_for_pushpin(publisher, session, changes)
 
     app.extensions["liveblog.live.receiver"] = on_commit  # blinker holds receivers weakly
     changes_committed.connect(on_commit)
     return state
 
 
-def _load_events(app: Flask, blog_id: int, since: int, limit: int) -> list[Event]:
-    """Read changes after ``since`` and render each once, for every stream of this process."""
+def _queue_for_pushpin(publisher: GripPublisher, session: Session, changes: list[Change]) -> None:
+    """Hand the changes of readers' blogs to the publisher (drafts have no readers)."""
+    # Runs in the writer's thread right after its commit: never let it fail the write.
+    try:
+        committed = []
+        for change in changes:
+            blog = session.get(Blog, change.blog_id)  # still in the session: no query
+            if blog is not None and blog.status in store.READER_STATUSES:
+                committed.append(Committed(change.blog_id, change.seq, blog.status))
+        publisher.publish(committed)
+    except Exception:
+        log.exception("could not queue changes %s for Pushpin", changes)
+
+
+def _publish_items(
+    app: Flask, events: RecentEvents, changes: list[Committed]
+) -> list[dict[str, Any]]:
+    """What Pushpin is sent for ``changes``: each event as streams and long-polls get it."""
+    final_status = {change.blog_id: change.status for change in changes}
+    items = []
     with app.app_context():
-        session = db.session()
-        blog = session.get(Blog, blog_id)
-        if blog is None:
-            return []
-        return [
-            render_event(session, blog, change)
-            for change in store.changes_since(session, blog, since, limit)
-        ]
+        for change in changes:
+            loaded = events.since(change.blog_id, change.seq - 1, change.seq) or []
+            event = next((e for e in loaded if e.seq == change.seq), None)
+            if event is None:
+                log.warning("change %s:%s is not in the log", change.blog_id, change.seq)
+                continue
+            body = _changes_body(change.seq, change.status, False, [event])
+            # Streams stop with the blog, unless it went live again since.
+            ends = _ends(event) and final_status[change.blog_id] == "ended"
+            response = jsonify(body).get_data()
+            items += grip.publish_items(grip.channel(change.blog_id), event, response, ends)
+    return items
+
+
+def _ends(event: Event) -> bool:
+    """Whether ``event`` is the blog ending."""
+    return event.type == "blog.updated" and event.data.get("status") == "ended"
+
+
+def _load_events(app: Flask, blog_id: int, since: int, limit: int) -> list[Event]:
+    """Read changes after ``since`` and render each once, for every stream of this process.
+
+    In a request of ``app`` (a replay, an answer to a poll), the request's own session
+    reads them. With a session of their own, a busy worker's requests could each hold a
+    connection while the one loading for all of them waits for another from the pool.
+    """
+    if has_app_context() and db.database() is db.database(app):
+        return _read_events(db.session(), blog_id, since, limit)
+    with app.app_context():
+        return _read_events(db.session(), blog_id, since, limit)
+
+
+def _read_events(session: Session, blog_id: int, since: int, limit: int) -> list[Event]:
+    blog = session.get(Blog, blog_id)
+    if blog is None:
+        return []
+    return [
+        render_event(session, blog, change)
+        for change in store.changes_since(session, blog, since, limit)
+    ]
 
 
 def render_event(session: Session, blog: Blog, change: Change) -> Event:
@@ -145,39 +228,82 @@ def _since(blog: Blog) -> int:
     return since
 
 
+def _through_pushpin() -> bool:
+    """Whether Pushpin sent this request (a valid ``Grip-Sig``), and so may hold it."""
+    key = live().grip_key
+    return key is not None and grip.is_signed(request.headers.get("Grip-Sig"), key)
+
+
 @bp.get("/<slug:slug>/events")
 def events(slug: str) -> Response:
     """The blog's changes as they happen; resumes after ``Last-Event-ID`` (or ``?since=``)."""
     blog = store.reader_blog(db.session(), slug)
-    since = _since(blog)
+    held = _through_pushpin()
+    # Pushpin asking its next link for what a stream missed: Grip-Last says what it had.
+    resumed = (
+        grip.last_id(request.headers.getlist("Grip-Last"), grip.channel(blog.id)) if held else None
+    )
+    since = _since(blog) if resumed is None else resumed
     if blog.status == "ended" and since >= blog.last_seq:
         # Nothing more will come: a 204 is what makes an EventSource stop reconnecting.
         return Response(status=204, headers={"Cache-Control": "no-store"})
     state = live()
     state.source.ensure_running()
     state.notifier.publish(blog.id, blog.last_seq)
+    if held:
+        return _held_stream(state, blog, since, resumed is None)
     stream = _stream(state, blog.id, since, blog.last_seq, blog.status == "ended")
-    headers = {"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"}
-    return Response(stream, mimetype="text/event-stream", headers=headers)
+    return Response(stream, mimetype="text/event-stream", headers=SSE_HEADERS)
+
+
+def _held_stream(state: Live, blog: Blog, since: int, first: bool) -> Response:
+    """For Pushpin: the events after ``since``, then the instructions to hold the stream on
+    the blog's channel; or, as the app's own streams end, a reset or the end of the blog.
+
+    The events are those, byte for byte, that the app's own stream would send; ``first``
+    is a reader's request, which starts with the retry line (not Pushpin's next link).
+    """
+    sent = [f"retry: {state.retry_ms}\n\n".encode()] if first else []
+    headers = dict(SSE_HEADERS)
+    pending = None if since > blog.last_seq else state.events.since(blog.id, since, blog.last_seq)
+    if pending is None:
+        sent.append(RESET)
+    else:
+        position, ended = since, blog.status == "ended"
+        for event in pending:
+            sent.append(event.message)
+            position = event.seq
+            if event.type == "blog.updated":
+                ended = _ends(event)
+        if ended:
+            sent.append(STOP)
+        else:
+            headers |= grip.hold_stream(
+                grip.channel(blog.id),
+                position,
+                url_for("live.events", slug=blog.slug),
+                max(1, round(state.heartbeat)),
+            )
+    return Response(b"".join(sent), mimetype="text/event-stream", headers=headers)
 
 
 def _stream(state: Live, blog_id: int, since: int, latest: int, ended: bool) -> Iterator[bytes]:
     yield f"retry: {state.retry_ms}\n\n".encode()
     if since > latest:
-        yield b"event: reset\ndata: {}\n\n"
+        yield RESET
         return
     position = floor = since
     while True:
         if ended and position >= latest:
-            yield b"event: stop\ndata: {}\n\n"
+            yield STOP
             return
         latest = state.notifier.wait(blog_id, floor, state.heartbeat)
         if latest <= floor:
-            yield b": keep-alive\n\n"
+            yield KEEP_ALIVE
             continue
         pending = state.events.since(blog_id, position, latest)
         if pending is None:
-            yield b"event: reset\ndata: {}\n\n"
+            yield RESET
             return
         for event in pending:
             yield event.message
@@ -190,11 +316,21 @@ def _stream(state: Live, blog_id: int, since: int, latest: int, ended: bool) -> 
 
 @bp.get("/<slug:slug>/changes")
 def changes(slug: str) -> Response:
-    """The same events as JSON after ``?since=``, for polling clients; cacheable by seq."""
+    """The same events as JSON after ``?since=``, for polling clients; cacheable by seq.
+
+    Through Pushpin, a request with nothing new on a live blog is held until there is
+    (a long-poll); its answer then comes from the publish of the next change.
+    """
     blog = store.reader_blog(db.session(), slug)
     since = _change_number(request.args.get("since", ""))
     if since is None:
         raise LiveblogError("since must be a change number such as 42.")
+    if since == blog.last_seq and blog.status == "live" and _through_pushpin():
+        # Pushpin's answer when nothing comes in time: today's "nothing new".
+        held = jsonify(_changes_body(blog.last_seq, blog.status, False, []))
+        held.headers.update(grip.hold_response(grip.channel(blog.id), blog.last_seq))
+        held.headers["Cache-Control"] = "no-store"
+        return held
 
     def build() -> Response:
         state = live()
@@ -202,13 +338,14 @@ def changes(slug: str) -> Response:
         pending = (
             [] if since >= blog.last_seq else state.events.since(blog.id, since, blog.last_seq)
         )
-        body = {
-            "seq": blog.last_seq,
-            "status": blog.status,
-            "reset": pending is None or since > blog.last_seq,
-            # Only up to last_seq, the seq the ETag names, however far the cache has got.
-            "events": [event.data for event in pending or [] if event.seq <= blog.last_seq],
-        }
-        return jsonify(body)
+        # Only up to last_seq, the seq the ETag names, however far the cache has got.
+        found = [event for event in pending or [] if event.seq <= blog.last_seq]
+        reset = pending is None or since > blog.last_seq
+        return jsonify(_changes_body(blog.last_seq, blog.status, reset, found))
 
     return cached_for_readers(blog, f"changes:{since}", build, max_age=1)
+
+
+def _changes_body(seq: int, status: str, reset: bool, events: list[Event]) -> dict[str, Any]:
+    """What ``/changes`` answers: the blog's seq and status, and the events after ``since``."""
+    return {"seq": seq, "status": status, "reset": reset, "events": [e.data for e in events]}

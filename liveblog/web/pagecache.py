@@ -75,7 +75,12 @@ class PageCache:
         path_info = environ.get("PATH_INFO", "")
         # A PATH_INFO without its slash means the path was split inside a segment (a
         # SCRIPT_NAME sent by a proxy): the response would be kept under a path it is not.
-        if method not in ("GET", "HEAD") or not path_info.startswith("/"):
+        # A request Pushpin signed may be held rather than answered: Flask decides.
+        if (
+            method not in ("GET", "HEAD")
+            or not path_info.startswith("/")
+            or "HTTP_GRIP_SIG" in environ
+        ):
             return self.app(environ, start_response)
         path = environ.get("SCRIPT_NAME", "") + path_info
         key = cache_key(environ["wsgi.url_scheme"], path, environ.get("QUERY_STRING", ""))
