@@ -28,6 +28,8 @@ from .embeds.fetch import FetchError
 from .live import KEEP_ALIVE
 from .live import STOP
 from .live import Event
+from .store import MAX_ID
+from .validation import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,8 @@ def last_id(values: list[str], channel_name: str) -> int | None:
             continue
         for param in params:
             key, _, raw = param.partition("=")
-            if key.strip() == "last-id" and raw.isascii() and raw.isdigit():
-                return int(raw)
+            if key.strip() == "last-id" and (seq := whole_number(raw, MAX_ID)) is not None:
+                return seq
     return None
 
 

@@ -25,7 +25,9 @@ from sqlalchemy import select
 from .background import BackgroundThread
 from .lru import LruCache
 from .models import Blog
+from .store import MAX_ID
 from .store import PG_CHANNEL
+from .validation import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +124,10 @@ class PollingSource(BackgroundThread):
     def parse_payload(payload: str) -> tuple[int, int] | None:
         """``(blog id, seq)`` from a ``<blog id>:<seq>`` message, or None if it is not one."""
         blog_id, _, seq = payload.partition(":")
-        if not (blog_id.isascii() and blog_id.isdigit() and seq.isascii() and seq.isdigit()):
+        numbers = whole_number(blog_id, MAX_ID), whole_number(seq, MAX_ID)
+        if numbers[0] is None or numbers[1] is None:
             return None
-        return int(blog_id), int(seq)
+        return numbers[0], numbers[1]
 
     def publish_payload(self, payload: str) -> None:
         """Pass on a ``<blog id>:<seq>`` message from another process."""

@@ -1,6 +1,7 @@
 """Themes: folders of templates and static files, chosen per blog, inheriting by name."""
 
 import hashlib
+import os
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -104,7 +105,8 @@ class Themes:
             folders.insert(0, self.override_dir / "static")
         for folder in folders:
             candidate = (folder / filename).resolve()
-            if candidate.is_relative_to(folder.resolve()) and candidate.is_file():
+            # os.path.isfile: a name too long for the OS is no file (Path.is_file raises).
+            if candidate.is_relative_to(folder.resolve()) and os.path.isfile(candidate):
                 return candidate
         return None
 

@@ -30,6 +30,18 @@ def parse_datetime(value: str) -> datetime:
     return parsed
 
 
+def whole_number(raw: str, most: int) -> int | None:
+    """``raw`` as a whole number, if it is one: ASCII digits only ("²" and "٣" are digits to
+    Python, not numbers to us), leading zeros allowed. One above ``most`` counts as
+    ``most + 1``, so no number is too long to judge (int() refuses more than 4,300 digits)."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(most)):
+        return most + 1
+    return min(int(digits), most + 1)
+
+
 def check_url(value: str, *, allow_path: bool = False) -> str | None:
     """The problem with ``value`` as a link, or None: only http(s) (and /paths if allowed)."""
     if allow_path and value.startswith("/") and not value.startswith("//"):

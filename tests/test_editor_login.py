@@ -80,6 +80,16 @@ def test_forms_without_the_csrf_token_are_refused(editor_client, editor):
     assert response.status_code == 403
 
 
+def test_a_csrf_token_that_is_not_ascii_is_refused_like_any_wrong_one(editor_client, editor):
+    """A forged token may hold any character (a header arrives as Latin-1): 403, not 500."""
+    editor_client.log_in(editor.email)
+    response = editor_client.client.post("/editor/logout", data={"csrf_token": "forgé"})
+    assert response.status_code == 403
+    api = editor_client.api("GET", "/api/v1/blogs", headers={"X-CSRF-Token": "forg\xe9"})
+    assert api.status_code == 403
+    assert "Reload the page" in api.get_json()["detail"]
+
+
 def test_a_wrong_password_says_so_next_to_the_form(editor_client, editor):
     response = editor_client.log_in(editor.email, "not the password")
     assert response.status_code == 401

@@ -8,6 +8,10 @@ import threading
 
 import pytest
 
+from liveblog import grip
+from liveblog.live import PollingSource
+from liveblog.store import MAX_ID
+from liveblog.validation import whole_number
 from liveblog.web.converters import numbers_below
 from tests.editor_helpers import EditorClient
 from tests.factories import assert_problem
@@ -150,6 +154,12 @@ def test_a_nul_byte_in_a_file_path_is_not_found(client):
         assert client.get(path).status_code == 404
 
 
+def test_a_file_name_too_long_for_the_os_is_not_found(client):
+    name = "x" * 300  # Linux refuses names over 255 bytes (ENAMETOOLONG)
+    for path in (f"/assets/default/x/{name}", f"/media/{name}", f"/editor/static/x/{name}"):
+        assert client.get(path).status_code == 404, path
+
+
 @pytest.mark.parametrize(
     "target",
     [
@@ -258,3 +268,59 @@ def test_behind_a_trusted_proxy_the_page_cache_sees_the_clients_scheme(make_app,
         forwarded = client.get("/hama/", headers={"X-Forwarded-Proto": "https"})
         assert "Strict-Transport-Security" in forwarded.headers
         assert "Strict-Transport-Security" not in client.get("/hama/").headers
+
+
+# Found by fuzzing
+
+
+def test_numbers_too_long_for_int_are_beyond_the_log_or_a_400(api, client):
+    """int() refuses more than 4,300 digits: a since that long is ahead of the log like any
+    other (a reset), a limit that long is out of range."""
+    huge = "9" * 5000
+    body = client.get("/hama/changes", query_string={"since": "0" * 5000 + huge}).get_json()
+    assert (body["reset"], body["events"]) == (True, [])
+    for attempt in ({"query_string": {"since": huge}}, {"headers": {"Last-Event-ID": huge}}):
+        with client.get("/hama/events", **attempt) as stream:
+            assert stream.get_data().endswith(b"event: reset\ndata: {}\n\n")
+    assert client.get("/hama/changes", query_string={"since": "0" * 5000}).status_code == 200
+    problem = assert_problem(api.get(ENTRIES, query_string={"limit": huge}), 400)
+    assert problem["detail"] == "limit must be a whole number from 1 to 200."
+    assert api.get(ENTRIES, query_string={"limit": "0" * 5000 + "5"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("raw", "most", "number"),
+    [
+        ("0", 10, 0),
+        ("007", 10, 7),
+        ("10", 10, 10),
+        ("11", 10, 11),
+        ("9" * 5000, 10, 11),
+        ("0" * 5000 + "3", 10, 3),
+        ("", 10, None),
+        ("-1", 10, None),
+        ("²", 10, None),
+        ("٣", 10, None),
+        (" 1", 10, None),
+    ],
+)
+def test_whole_numbers_are_judged_without_int_ever_refusing_them(raw, most, number):
+    assert whole_number(raw, most) == number
+
+
+def test_numbers_too_long_for_int_in_embed_and_oembed_queries_are_no_500(api, client):
+    entry = api.post_entry()
+    huge = "9" * 5000
+    for name in ("teaser", "update"):
+        page = client.get("/hama/embed", query_string={name: huge})
+        assert page.status_code == 400 and f"{name} must be a whole number" in page.text
+    permalink = f"https://news.example/hama/updates/{entry['id']}"
+    answer = client.get("/oembed", query_string={"url": permalink, "maxwidth": huge})
+    assert answer.status_code == 200 and answer.get_json()["width"] <= 100_000
+
+
+def test_messages_with_numbers_too_long_for_int_are_no_crash():
+    assert PollingSource.parse_payload("1:" + "9" * 5000) == (1, MAX_ID + 1)
+    assert PollingSource.parse_payload("²:1") is None
+    assert grip.last_id(["blog-1; last-id=" + "9" * 5000], "blog-1") == MAX_ID + 1
+    assert grip.last_id(["blog-1; last-id=²"], "blog-1") is None

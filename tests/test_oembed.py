@@ -278,6 +278,19 @@ def test_each_failure_of_the_provider_has_a_clear_message(provider, route, statu
     assert "by hand" in error.detail
 
 
+def test_a_content_length_python_cannot_read_as_a_number_is_no_server_error(provider):
+    """A superscript two is a digit to str.isdigit() but not to int(), which also refuses
+    4,301 digits: the first is no length at all, the second more than any cap."""
+    for length, outcome in [("²", "ok"), ("9" * 4301, "sent more than 62 kB")]:
+        headers = (("Content-Length", length),)
+        answer(provider, "x", TWEET_ANSWER, send_length=False, headers=headers)
+        try:
+            detail = "ok" if make_resolver(provider).resolve(TWEET).block["text"] else "no text"
+        except EmbedError as error:
+            detail = error.detail
+        assert outcome in detail, length[:10]
+
+
 def test_an_unreachable_provider_is_named():
     resolver = Resolver(
         Fetcher(1, 1000, allow_private=True),

@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
+from ..validation import whole_number
+
 MAX_REDIRECTS = 3
 USER_AGENT = "Liveblog/0.1"
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # the well-known prefix, RFC 6052
@@ -115,8 +117,7 @@ class Fetcher:
         opener = _opener(_Dialer(deadline, self.allow_private))
         try:
             with opener.open(request, timeout=self.timeout) as response:
-                length = response.headers.get("Content-Length", "")
-                if not truncate and length.isdigit() and int(length) > self.max_bytes:
+                if not truncate and self._declares_too_much(response):
                     raise self._too_large(host)
                 body = self._read(response, deadline, truncate, host)
                 return Fetched(response.geturl(), response.headers.get_content_type(), body)
@@ -146,6 +147,12 @@ class Fetcher:
         if truncate:
             return b"".join(chunks)[: self.max_bytes]
         raise self._too_large(host)
+
+    def _declares_too_much(self, response: http.client.HTTPResponse) -> bool:
+        """Whether the answer's Content-Length is over the cap (one that is no number says
+        nothing: the body is counted as it is read)."""
+        length = whole_number(response.headers.get("Content-Length", ""), self.max_bytes)
+        return length is not None and length > self.max_bytes
 
     def _too_large(self, host: str) -> AnswerTooLarge:
         return AnswerTooLarge(host, f"sent more than {self.max_bytes // 1024} kB")

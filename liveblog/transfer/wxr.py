@@ -32,9 +32,11 @@ from ..blogs import SLUG
 from ..blogs import suggest_slug
 from ..embeds import providers
 from ..errors import LiveblogError
+from ..validation import whole_number
 from .document import Part
 from .document import Readable
 
+MAX_NUMBER = 2**63  # WordPress ids are 64-bit
 WP = "http://wordpress.org/export/"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
@@ -189,9 +191,10 @@ def _comment(element: Element) -> Comment:
 
 
 def _number(text: str, name: str) -> int:
-    if not text.strip().isdigit():
+    number = whole_number(text.strip(), MAX_NUMBER)
+    if number is None:
         raise LiveblogError(f"The WordPress export has a {name} that is not a number: {text!r}.")
-    return int(text)
+    return number
 
 
 def _moment(gmt: str, local: str) -> datetime:
@@ -237,9 +240,9 @@ def _document(channel: dict[str, Any], post: Post) -> Iterator[Part]:
     replaced: dict[int, list[Comment]] = {}
     originals = []
     for comment in post.comments:
-        target = comment.meta.get(REPLACES, "").strip()
-        if target.isdigit():
-            replaced.setdefault(int(target), []).append(comment)
+        target = whole_number(comment.meta.get(REPLACES, "").strip(), MAX_NUMBER)
+        if target is not None:
+            replaced.setdefault(target, []).append(comment)
         else:
             originals.append(comment)
     for original in sorted(originals, key=lambda c: (c.moment, c.id)):

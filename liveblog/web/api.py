@@ -35,6 +35,7 @@ from ..publishing import entry_etag
 from ..transfer.export import Export
 from ..validation import Fields
 from ..validation import given
+from ..validation import whole_number
 from . import auth
 from . import openapi
 from .api_json import blog_json
@@ -117,9 +118,10 @@ def _page_size() -> int:
     raw = request.args.get("limit", "")
     if not raw:
         return int(current_app.config["API_PAGE_SIZE"])
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    size = whole_number(raw, MAX_PAGE_SIZE)
+    if size is None or not 1 <= size <= MAX_PAGE_SIZE:
         raise LiveblogError(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
-    return int(raw)
+    return size
 
 
 def _entry_response(entry: Entry, blog: Blog, status: int = 200) -> Response:

@@ -80,7 +80,8 @@ def check_csrf(req: Request, form: Any = None) -> None:
     """Refuse a state-changing request whose CSRF token (form field or header) is wrong."""
     sent = req.headers.get(CSRF_HEADER) or (form or {}).get(CSRF_FIELD) or ""
     expected = cookie.get("csrf")
-    if not expected or not hmac.compare_digest(str(sent), str(expected)):
+    # As bytes: compare_digest raises TypeError for a str with non-ASCII characters.
+    if not expected or not hmac.compare_digest(str(sent).encode(), str(expected).encode()):
         raise Forbidden(
             "This form has expired or did not come from this site. Reload the page and try again."
         )

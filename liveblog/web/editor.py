@@ -6,6 +6,7 @@ accounts and store.
 """
 
 import hashlib
+import os
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -365,7 +366,7 @@ def revoke_token(token_id: int) -> Response:
 @bp.get("/static/<digest>/<path:filename>")
 def static(digest: str, filename: str) -> Response:
     """The editor's own CSS and JavaScript; the digest in the URL changes with the content."""
-    if not (STATIC / filename).is_file():
+    if not os.path.isfile(STATIC / filename):  # a name too long for the OS is no file either
         abort(404)
     # Browsers run a module only if it is served as JavaScript, whatever the host's MIME table says.
     mimetype = "text/javascript" if filename.endswith(".js") else None

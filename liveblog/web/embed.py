@@ -22,6 +22,7 @@ from ..errors import NotFound
 from ..models import Blog
 from ..store import MAX_ID
 from ..themes import DEFAULT_THEME
+from ..validation import whole_number
 from .conditional import cached_for_readers
 from .public import html_page
 from .public import page_widgets
@@ -48,9 +49,10 @@ def _whole_number(name: str, low: int, high: int) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    if not (raw.isascii() and raw.isdigit() and low <= int(raw) <= high):
+    number = whole_number(raw, high)
+    if number is None or not low <= number <= high:
         raise LiveblogError(f"{name} must be a whole number from {low} to {high}.")
-    return int(raw)
+    return number
 
 
 def frame_ancestors(blog: Blog) -> str:

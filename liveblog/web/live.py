@@ -39,6 +39,7 @@ from ..models import Blog
 from ..models import Change
 from ..models import Entry
 from ..signals import changes_committed
+from ..validation import whole_number
 from .conditional import cached_for_readers
 from .templating import entry_view
 from .templating import templates
@@ -214,8 +215,9 @@ def render_event(session: Session, blog: Blog, change: Change) -> Event:
 
 
 def _change_number(raw: str) -> int | None:
-    """``raw`` as a seq, if it is one: ASCII digits only ("²" and "٣" are digits to Python)."""
-    return int(raw) if raw.isascii() and raw.isdigit() else None
+    """``raw`` as a seq, if it is one; seqs fit in 32 bits, so any larger number is beyond
+    every log alike."""
+    return whole_number(raw, store.MAX_ID)
 
 
 def _since(blog: Blog) -> int:

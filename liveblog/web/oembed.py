@@ -27,6 +27,7 @@ from ..errors import FormatNotImplemented
 from ..errors import LiveblogError
 from ..errors import NotFound
 from ..validation import check_url
+from ..validation import whole_number
 from .conditional import cached_for_readers
 from .templating import entry_view
 from .templating import templates
@@ -38,6 +39,7 @@ bp = Blueprint("oembed", __name__)
 LIVE_SIZE = (640, 800)
 CARD_SIZE = (550, 400)
 DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_PIXELS = 100_000  # a larger maxwidth or maxheight limits nothing more
 
 
 def _dimension(name: str) -> int | None:
@@ -45,9 +47,10 @@ def _dimension(name: str) -> int | None:
     raw = request.args.get(name, "")
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+    pixels = whole_number(raw, MAX_PIXELS)
+    if pixels is None or pixels < 1:
         raise LiveblogError(f"{name} must be a whole number of pixels, such as 600.")
-    return int(raw)
+    return min(pixels, MAX_PIXELS)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

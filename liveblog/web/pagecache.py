@@ -32,13 +32,14 @@ from werkzeug.http import parse_date
 from ..live import Notifier
 from ..live import PollingSource
 from ..lru import LruCache
+from ..store import MAX_ID
+from ..validation import whole_number
 
 EXTENSION = "liveblog.page_cache"  # where create_app registers the cache
 MARK = "liveblog.page_cache.mark"  # the environ key views mark their responses with
 
 SEQ_HEADER = "Liveblog-Seq"  # a blog's seq: what /<slug>/seq answers, and what fronts send
 SEQ_ENVIRON = "HTTP_LIVEBLOG_SEQ"
-MAX_SEQ_DIGITS = 12
 
 # Headers a 304 repeats from the 200 it stands for (RFC 9110, section 15.4.5).
 NOT_MODIFIED_HEADERS = frozenset({"cache-control", "content-location", "etag", "expires", "vary"})
@@ -188,11 +189,11 @@ def seq_floor(raw: str | None) -> int:
     """The seq a ``Liveblog-Seq`` request header names, or 0 (no floor) if it names none.
 
     Only a floor: a client sending a high one merely goes past the cache, as any new query
-    string would, and nothing it says reaches the notifier.
+    string would, and nothing it says reaches the notifier. A number beyond every seq
+    names none.
     """
-    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_SEQ_DIGITS:
-        return 0
-    return int(raw)
+    seq = whole_number(raw or "", MAX_ID)
+    return seq if seq is not None and seq <= MAX_ID else 0
 
 
 def cache_key(scheme: str, path: str, query: str) -> str:
