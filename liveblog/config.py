@@ -77,7 +77,8 @@ SETTINGS = (
         "GRIP_URL",
         None,
         "Pushpin's publish endpoint, e.g. http://127.0.0.1:5561/: Pushpin holds the live "
-        "streams and each change is published there once; needs GRIP_KEY",
+        "streams and each change is published there once; several Pushpin instances (one "
+        "per edge), separated by spaces or commas, each get every change; needs GRIP_KEY",
     ),
     Setting(
         "GRIP_KEY",
@@ -168,7 +169,16 @@ def load_config(
         config["SECRET_KEY"] = _instance_secret(instance_path)
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
     config["OEMBED_ENDPOINTS"] = _endpoints(config["OEMBED_ENDPOINTS"])
-    config["PURGE_URLS"] = _purge_urls(config["PURGE_URLS"])
+    config["PURGE_URLS"] = _http_urls(
+        config["PURGE_URLS"],
+        "LIVEBLOG_PURGE_URLS",
+        "http(s) URLs such as http://10.0.0.5:8081/purge",
+    )
+    config["GRIP_URL"] = _http_urls(
+        config["GRIP_URL"],
+        "LIVEBLOG_GRIP_URL",
+        "Pushpin's publish endpoint, such as http://127.0.0.1:5561/ (several: spaces between)",
+    )
     config["GRIP_KEY"] = _grip_key(config["GRIP_URL"], config["GRIP_KEY"])
     config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_BYTES"]
 
@@ -211,15 +221,12 @@ def _endpoints(value: Any) -> dict[str, str] | None:
     )
 
 
-def _purge_urls(value: Any) -> list[str]:
-    """PURGE_URLS as a list of http(s) URLs (the environment gives them in one string)."""
+def _http_urls(value: Any, name: str, wanted: str) -> list[str]:
+    """A setting of http(s) URLs as a list (the environment gives them in one string)."""
     urls = re.split(r"[\s,]+", value) if isinstance(value, str) else list(value or [])
     for url in urls:
         if url and not _is_http_url(url):
-            raise SystemExit(
-                "LIVEBLOG_PURGE_URLS must be http(s) URLs such as http://10.0.0.5:8081/purge, "
-                f"not {url!r}"
-            )
+            raise SystemExit(f"{name} must be {wanted}, not {url!r}")
     return [url for url in urls if url]
 
 
@@ -231,19 +238,14 @@ def _is_http_url(url: Any) -> bool:
         return False
 
 
-def _grip_key(url: Any, key: Any) -> bytes | None:
-    """GRIP_KEY as the bytes Pushpin signs with, once GRIP_URL and it are found usable."""
-    if not url and not key:
+def _grip_key(urls: list[str], key: Any) -> bytes | None:
+    """GRIP_KEY as the bytes Pushpin signs with, once it is found usable with GRIP_URL."""
+    if not urls and not key:
         return None
-    if not (url and key):
+    if not (urls and key):
         raise SystemExit(
             "LIVEBLOG_GRIP_URL and LIVEBLOG_GRIP_KEY go together: set both for Pushpin to hold "
             "the live streams, or neither for the app to serve them itself"
-        )
-    if urlsplit(str(url)).scheme not in ("http", "https"):
-        raise SystemExit(
-            f"LIVEBLOG_GRIP_URL must be Pushpin's publish endpoint, such as "
-            f"http://127.0.0.1:5561/, not {url!r}"
         )
     if isinstance(key, str):
         try:

@@ -43,8 +43,8 @@ def shut(app: Flask) -> None:
     Pushpin publishes), then close its connections."""
     live = app.extensions["liveblog.live"]
     live.source.stop(timeout=5)
-    if live.publisher is not None:
-        live.publisher.stop(timeout=5)
+    for publisher in live.publishers:
+        publisher.stop(timeout=5)
     app.extensions["liveblog.scheduler"].stop(timeout=5)
     if pinger := app.extensions.get("liveblog.websub"):
         pinger.notifier.stop(timeout=5)

@@ -27,6 +27,7 @@ from liveblog.grip import GripPublisher
 from liveblog.live import STOP
 from liveblog.live import Event
 from liveblog.web.pagecache import cache_key
+from tests.factories import ApiClient
 from tests.factories import wait_until_current
 from tests.support import wait_until
 
@@ -117,13 +118,14 @@ def test_a_base64_key_is_the_bytes_it_encodes_as_pushpin_reads_it(make_bare_app)
         GRIP_KEY="base64:" + "AAEC" * 11,
     )
     assert app.config["GRIP_KEY"] == b"\x00\x01\x02" * 11
-    assert app.extensions["liveblog.live"].publisher.url == "http://127.0.0.1:5561/publish/"
+    [publisher] = app.extensions["liveblog.live"].publishers
+    assert publisher.url == "http://127.0.0.1:5561/publish/"
 
 
 def test_without_grip_settings_nothing_is_held_or_published(make_bare_app):
     app = make_bare_app(DATABASE_URL="sqlite://", SECRET_KEY="test")
     state = app.extensions["liveblog.live"]
-    assert state.grip_key is None and state.publisher is None
+    assert state.grip_key is None and state.publishers == ()
 
 
 # What is published
@@ -276,12 +278,13 @@ def test_a_publish_pushpin_never_takes_is_given_up_and_logged(endpoint, caplog):
 def app(make_app: Callable[..., Flask], endpoint: PublishEndpoint) -> Flask:
     """An app that Pushpin is in front of: its publishes go to the recording endpoint."""
     app = make_app(LIVE_HEARTBEAT=HEARTBEAT, GRIP_URL=endpoint.url, GRIP_KEY=KEY)
-    app.extensions["liveblog.live"].publisher.backoff = 0.01
+    publisher_of(app).backoff = 0.01
     return app
 
 
 def publisher_of(app: Flask) -> GripPublisher:
-    return app.extensions["liveblog.live"].publisher  # type: ignore[no-any-return]
+    [publisher] = app.extensions["liveblog.live"].publishers
+    return publisher  # type: ignore[no-any-return]
 
 
 def direct_stream(client, since: int, count: int | None = None) -> list[bytes]:
@@ -364,6 +367,34 @@ def test_a_pushpin_that_is_away_never_fails_the_editor(api, app, endpoint, caplo
     settled(publisher_of(app))
     assert [item["id"] for item in endpoint.items()] == ["2"]
     assert "did not take a publish" in caplog.text
+
+
+def test_every_pushpin_instance_gets_every_change_and_one_away_holds_back_none(make_app):
+    """Pushpin scales out by instances that do not talk to each other: each edge's own
+    gets every change, and an instance that is away delays only its own publishes."""
+    edges = [PublishEndpoint() for _ in range(2)]
+    app = make_app(GRIP_URL=f"{edges[0].url} , {edges[1].url}", GRIP_KEY=KEY)
+    try:
+        session = db.database(app).sessions()
+        admin = ApiClient(app.test_client(), session).as_role("admin")
+        admin.post("/api/v1/blogs", json={"slug": "hama", "title": "Hama", "status": "live"})
+        api = admin.as_role("editor")
+        publishers = app.extensions["liveblog.live"].publishers
+        assert [p.url for p in publishers] == [f"{edge.url}publish/" for edge in edges]
+        for publisher in publishers:
+            publisher.backoff = 0.01
+        edges[0].statuses = [502] * 3
+        api.post_entry(body="First.")
+        api.post_entry(body="Second.")
+        wait_until(lambda: len(edges[1].items()) == 2, message="the second edge got no publishes")
+        for publisher in publishers:
+            settled(publisher)
+        assert [item["id"] for item in edges[1].items()] == ["1", "2"]
+        assert [item["id"] for item in edges[0].items()] == ["2"]
+    finally:
+        session.close()
+        for edge in edges:
+            edge.stop()
 
 
 # The app, answering Pushpin

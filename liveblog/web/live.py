@@ -62,8 +62,9 @@ class Live:
     retry_ms: int = 3000
     grip_key: bytes | None = None
     """The key Pushpin signs with, when it holds the streams."""
-    publisher: GripPublisher | None = None
-    """What sends each change to Pushpin, when it holds the streams."""
+    publishers: tuple[GripPublisher, ...] = ()
+    """What sends each change to each Pushpin instance, when Pushpin holds the streams: one
+    thread per instance, so one that is slow or away holds back none of the others."""
 
 
 def live() -> Live:
@@ -93,14 +94,13 @@ def init_app(app: Flask) -> Live:
         lambda blog_id, since, limit: _load_events(app, blog_id, since, limit),
         int(app.config["LIVE_REPLAY_LIMIT"]),
     )
-    publisher = None
-    if app.config["GRIP_URL"]:
-        publisher = GripPublisher(
-            app.config["GRIP_URL"], lambda changes: _publish_items(app, events, changes)
-        )
+    publishers = tuple(
+        GripPublisher(url, lambda changes: _publish_items(app, events, changes))
+        for url in app.config["GRIP_URL"]
+    )
     heartbeat = float(app.config["LIVE_HEARTBEAT"])
     state = Live(
-        notifier, source, events, heartbeat, grip_key=app.config["GRIP_KEY"], publisher=publisher
+        notifier, source, events, heartbeat, grip_key=app.config["GRIP_KEY"], publishers=publishers
     )
     app.extensions["liveblog.live"] = state
 
@@ -111,15 +111,17 @@ def init_app(app: Flask) -> Live:
             notifier.publish(change.blog_id, change.seq)
             if isinstance(source, RedisSource):
                 source.announce(change.blog_id, change.seq)
-        if publisher is not None:
-            _queue_for_pushpin(publisher, session, changes)
+        if publishers:
+            _queue_for_pushpin(publishers, session, changes)
 
     app.extensions["liveblog.live.receiver"] = on_commit  # blinker holds receivers weakly
     changes_committed.connect(on_commit)
     return state
 
 
-def _queue_for_pushpin(publisher: GripPublisher, session: Session, changes: list[Change]) -> None:
+def _queue_for_pushpin(
+    publishers: tuple[GripPublisher, ...], session: Session, changes: list[Change]
+) -> None:
     """Hand the changes of readers' blogs to the publisher (drafts have no readers)."""
     # Runs in the writer's thread right after its commit: never let it fail the write.
     try:
@@ -128,7 +130,8 @@ def _queue_for_pushpin(publisher: GripPublisher, session: Session, changes: list
             blog = session.get(Blog, change.blog_id)  # still in the session: no query
             if blog is not None and blog.status in store.READER_STATUSES:
                 committed.append(Committed(change.blog_id, change.seq, blog.status))
-        publisher.publish(committed)
+        for publisher in publishers:
+            publisher.publish(committed)
     except Exception:
         log.exception("could not queue changes %s for Pushpin", changes)
 
