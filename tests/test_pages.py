@@ -83,7 +83,7 @@ def test_key_events_and_the_pinned_entry(api, client, story):
     page = soup(client.get("/hama/"))
     assert page.select_one(".pinned article")["id"] == f"update-{story[0]['id']}"
     assert len(page.select(f"#update-{story[0]['id']}")) == 1
-    links = [a["href"] for a in page.select(".key-events a")]
+    links = [a["href"] for a in page.select(".key-events li a")]
     assert links == [f"#update-{story[1]['id']}"]
 
 
