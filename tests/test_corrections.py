@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from liveblog.history import text_changes
 from liveblog.labels import format_label
 from tests.factories import assert_problem
 from tests.factories import changes
@@ -286,3 +287,26 @@ def test_no_history_of_drafts_scheduled_or_missing_updates(api, client):
         assert response.status_code == 404
         assert response.mimetype == "text/html"
     assert client.get("/nowhere/updates/1/history").status_code == 404
+
+
+# The pure parts
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "runs"),
+    [
+        ("", "Ten killed.", [("added", "Ten killed.")]),
+        ("Ten killed.", "Ten killed.", [("same", "Ten killed.")]),
+        (
+            "Ten people killed.",
+            "Twelve people killed.",
+            [("removed", "Ten"), ("added", "Twelve"), ("same", " people killed.")],
+        ),
+        ("A\n\nB", "A\n\nB\n\nC", [("same", "A\n\nB"), ("added", "\n\nC")]),
+    ],
+)
+def test_text_changes_are_runs_of_whole_words(before, after, runs):
+    found = [(change.kind, change.text) for change in text_changes(before, after)]
+    assert found == runs
+    assert "".join(text for kind, text in found if kind != "removed") == after
+    assert "".join(text for kind, text in found if kind != "added") == before
