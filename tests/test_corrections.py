@@ -310,3 +310,11 @@ def test_text_changes_are_runs_of_whole_words(before, after, runs):
     assert found == runs
     assert "".join(text for kind, text in found if kind != "removed") == after
     assert "".join(text for kind, text in found if kind != "added") == before
+
+
+def test_the_contract_describes_the_note_and_the_entries_notes(api, client, corrected):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    note = schemas["EntryInput"]["properties"]["correction"]
+    assert note["type"] == ["string", "null"] and note["maxLength"] == 500
+    listed = schemas["Entry"]["properties"]["corrections"]["items"]
+    assert set(listed["required"]) == set(corrected["corrections"][0])
