@@ -221,6 +221,18 @@ def test_an_editor_corrects_a_published_update_with_a_note_for_readers(
     page.wait_for_selector(".history-version del:has-text('Ten')")
 
 
+@pytest.mark.skipif(not AXE.exists(), reason="needs axe-core: run 'make test-tools'")
+def test_axe_finds_no_violations_on_a_corrected_update_and_its_history(live_server, others, page):
+    entry = others.post_entry(BLOG, headline="Toll", body="Ten dead.\n\nIn *Hama*.")
+    corrected = others.edit_entry(
+        entry, body="Twelve dead.\n\nIn *Hama*.", correction="Toll fixed."
+    )
+    assert corrected.status_code == 200
+    for path in (f"/{BLOG}/updates/{entry['id']}", f"/{BLOG}/updates/{entry['id']}/history"):
+        page.goto(f"{live_server}{path}")
+        assert axe_violations(page) == [], path
+
+
 def test_a_contributor_editing_a_draft_has_no_correction_note(live_server, users, page):
     contributor = users["contributor"]
     log_in_browser(page, live_server, contributor.email)
