@@ -18,11 +18,6 @@ def correction_time(blog: Blog, correction: Correction) -> str:
     return format_label(correction.created_at, blog.timezone, TIME_FORMAT)
 
 
-def correction_text(blog: Blog, correction: Correction) -> str:
-    """``Correction, 1305 GMT: …``, as plain text."""
-    return f"Correction, {correction_time(blog, correction)}: {correction.note}"
-
-
 def corrections_html(blog: Blog, entry: Entry) -> str:
     """The entry's notes as HTML paragraphs, oldest first, for readers away from our pages."""
     return "".join(

@@ -34,7 +34,7 @@ class PublishedVersion:
 
 
 @dataclass(frozen=True)
-class Change:
+class TextRun:
     """A run of text: ``kind`` is "same", "added" or "removed"."""
 
     kind: str
@@ -68,17 +68,17 @@ def published_versions(
     return found
 
 
-def text_changes(before: str, after: str) -> list[Change]:
+def text_changes(before: str, after: str) -> list[TextRun]:
     """What changed from ``before`` to ``after``, word by word, as runs of text."""
     old, new = _WORDS.split(before), _WORDS.split(after)
-    changes: list[Change] = []
+    runs: list[TextRun] = []
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for operation, old_start, old_end, new_start, new_end in matcher.get_opcodes():
         removed, added = "".join(old[old_start:old_end]), "".join(new[new_start:new_end])
         if operation == "equal":
-            changes.append(Change("same", added))
+            runs.append(TextRun("same", added))
             continue
-        changes += [
-            Change(kind, text) for kind, text in (("removed", removed), ("added", added)) if text
+        runs += [
+            TextRun(kind, text) for kind, text in (("removed", removed), ("added", added)) if text
         ]
-    return changes
+    return runs

@@ -21,7 +21,7 @@ from ..corrections import silent_edit
 from ..feeds import MEDIA_TYPES
 from ..feeds import VARIANTS
 from ..feeds import feed_path
-from ..history import Change
+from ..history import TextRun
 from ..labels import entry_label
 from ..labels import format_label
 from ..labels import zone
@@ -90,7 +90,7 @@ class VersionView:
     corrections: tuple[CorrectionView, ...] = field(
         metadata={"help": "The correction notes made while it was current"}
     )
-    changes: list[Change] = field(
+    changes: list[TextRun] = field(
         metadata={"help": "Its text against the version before: runs of kind same/added/removed"}
     )
 
