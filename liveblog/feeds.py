@@ -13,11 +13,12 @@ Choices every format shares:
   RSS guid with ``isPermaLink="false"``, JSON Feed id).
 - An entry's title is its headline, or its label (``UPDATE 0745 GMT``) when it has none,
   then " — " and the blog's title, so that it makes sense in a reader's mixed river.
-- ``published`` is when the label says it was published; ``updated`` is its last edit
-  after publishing (``edited_at``, so corrections show; pinning is not an edit), never
-  earlier than ``published``.
+- ``published`` is when the label says it was published; ``updated`` is its last edit or
+  correction after publishing (pinning is not an edit), never earlier than ``published``.
 - Content is the entry's stored HTML (sanitised once, when saved) with relative URLs made
-  absolute, since feed readers show it away from our pages.
+  absolute, since feed readers show it away from our pages, then its correction notes.
+- An ended blog says so where readers look: the feed's title and description, and a
+  first item, "This live blog has ended", dated when it ended.
 """
 
 import json
@@ -36,7 +37,10 @@ from feedgen.ext.base import BaseEntryExtension
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
+from markupsafe import escape
 
+from .corrections import corrections_html
+from .corrections import last_modified
 from .labels import entry_label
 from .lru import LruCache
 from .models import Blog
@@ -51,6 +55,7 @@ MEDIA_TYPES = {
 VARIANTS = ("all", "key-events")
 KEY_EVENT_TERM = "key-event"
 KEY_EVENT_LABEL = "Key event"
+ENDED_TITLE = "This live blog has ended"
 TITLE_SEPARATOR = " — "
 GENERATOR = "Liveblog"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -111,9 +116,40 @@ def entry_id(base_url: str, blog: Blog, entry: Entry) -> str:
 
 
 def feed_title(blog: Blog, variant: str = "all") -> str:
+    title = f"{blog.title} (ended)" if blog.status == "ended" else blog.title
     if variant == "key-events":
-        return f"{KEY_EVENT_LABEL}s{TITLE_SEPARATOR}{blog.title}"
-    return blog.title
+        return f"{KEY_EVENT_LABEL}s{TITLE_SEPARATOR}{title}"
+    return title
+
+
+def feed_description(blog: Blog) -> str | None:
+    """The standfirst, after a sentence saying that the blog has ended, if it has."""
+    if blog.status != "ended":
+        return blog.standfirst or None
+    return f"{ENDED_TITLE}. {blog.standfirst}".strip()
+
+
+@dataclass(frozen=True)
+class Ending:
+    """The item an ended blog's feeds carry first."""
+
+    id: str
+    title: str
+    moment: datetime
+    html: str
+
+
+def ending(blog: Blog, links: FeedLinks) -> Ending | None:
+    """The "This live blog has ended" item, for an ended blog."""
+    if blog.status != "ended":
+        return None
+    return Ending(
+        id=tag_uri(links.base, blog, f"{blog.slug}/ended"),
+        title=f"{ENDED_TITLE}{TITLE_SEPARATOR}{blog.title}",
+        moment=_utc(blog.ended_at or blog.changed_at),
+        html=f"<p>{escape(ENDED_TITLE)}: no more updates will be added to "
+        f'<a href="{escape(links.home)}">{escape(blog.title)}</a>.</p>',
+    )
 
 
 def entry_title(blog: Blog, entry: Entry) -> str:
@@ -123,9 +159,15 @@ def entry_title(blog: Blog, entry: Entry) -> str:
 
 
 def entry_updated(entry: Entry) -> datetime:
-    """When the entry's words were last corrected, never before it was published."""
+    """When the entry's words were last edited or corrected, never before it was published."""
     published = _utc(entry.published_at or entry.created_at)
-    return max(_utc(entry.edited_at), published) if entry.edited_at else published
+    modified = last_modified(entry)
+    return max(_utc(modified), published) if modified else published
+
+
+def entry_content(blog: Blog, entry: Entry, base_url: str) -> str:
+    """The entry's HTML for a feed: absolute URLs, then its correction notes."""
+    return absolutize(str(entry.html), base_url) + corrections_html(blog, entry)
 
 
 def absolutize(html: str, base_url: str) -> str:
@@ -190,15 +232,19 @@ def atom_feed(
 ) -> bytes:
     """An Atom 1.0 document (RFC 4287)."""
     fg = _generator("atom", blog, links, variant)
-    if blog.standfirst:
-        fg.subtitle(_xml(blog.standfirst))
+    description = feed_description(blog)
+    if description:
+        fg.subtitle(_xml(description))
     logo = top_image_url(blog, links.base)
     if logo:
         fg.logo(_xml(logo))
+    if end := ending(blog, links):
+        fe = _add_ending(fg, end, links)
+        fe.author(name=_xml(blog.title))
     for entry in entries:
         fe = _add_entry(fg, blog, entry, links)
         fe.author(name=_author_name(blog, entry))
-        fe.content(_xml(absolutize(str(entry.html), links.base)), type="html")
+        fe.content(_xml(entry_content(blog, entry, links.base)), type="html")
         if entry.key_event:
             fe.category(term=KEY_EVENT_TERM, label=KEY_EVENT_LABEL)
     document: bytes = fg.atom_str(pretty=True)
@@ -210,7 +256,7 @@ def rss_feed(blog: Blog, entries: Sequence[Entry], links: FeedLinks, variant: st
     fg = _generator("rss", blog, links, variant)
     # RSS needs a description: the standfirst, else the title. RSS 2.0 calls it a phrase,
     # so it stays plain text (some readers guess HTML when it holds something like a tag).
-    fg.description(_xml(blog.standfirst or fg.title()))
+    fg.description(_xml(feed_description(blog) or fg.title()))
     logo = top_image_url(blog, links.base)
     if logo:
         fg.logo(_xml(logo))  # becomes <image> with the channel's title and link
@@ -219,10 +265,12 @@ def rss_feed(blog: Blog, entries: Sequence[Entry], links: FeedLinks, variant: st
         fg.websub.hub = _xml(links.hub)
     # RSS <author> must be an email address, and editors' addresses are not for readers.
     fg.load_extension("dc", atom=False, rss=True)
+    if end := ending(blog, links):
+        _add_ending(fg, end, links).dc.dc_creator(_xml(blog.title))
     for entry in entries:
         fe = _add_entry(fg, blog, entry, links)
         fe.dc.dc_creator(_author_name(blog, entry))
-        fe.content(_xml(absolutize(str(entry.html), links.base)), type="html")
+        fe.content(_xml(entry_content(blog, entry, links.base)), type="html")
         if entry.key_event:
             fe.category(term=KEY_EVENT_TERM, label=KEY_EVENT_LABEL)
     document: bytes = fg.rss_str(pretty=True)
@@ -239,8 +287,9 @@ def json_feed(
         "home_page_url": links.home,
         "feed_url": links.self_url,
     }
-    if blog.standfirst:
-        document["description"] = blog.standfirst
+    description = feed_description(blog)
+    if description:
+        document["description"] = description
     icon = top_image_url(blog, links.base)
     if icon:
         document["icon"] = icon
@@ -249,7 +298,21 @@ def json_feed(
         document["expired"] = True
     if links.hub:
         document["hubs"] = [{"type": "WebSub", "url": links.hub}]
-    document["items"] = [_json_item(blog, entry, links) for entry in entries]
+    items = [_json_item(blog, entry, links) for entry in entries]
+    if end := ending(blog, links):
+        moment = end.moment.isoformat()
+        items.insert(
+            0,
+            {
+                "id": end.id,
+                "url": links.home,
+                "title": end.title,
+                "content_html": end.html,
+                "date_published": moment,
+                "date_modified": moment,
+            },
+        )
+    document["items"] = items
     return json.dumps(document, ensure_ascii=False, indent=2).encode() + b"\n"
 
 
@@ -258,7 +321,7 @@ def _json_item(blog: Blog, entry: Entry, links: FeedLinks) -> dict[str, Any]:
         "id": entry_id(links.base, blog, entry),
         "url": links.permalink(entry),
         "title": entry_title(blog, entry),
-        "content_html": absolutize(str(entry.html), links.base),
+        "content_html": entry_content(blog, entry, links.base),
     }
     if entry.published_at is not None:
         item["date_published"] = _utc(entry.published_at).isoformat()
@@ -293,6 +356,17 @@ def _add_entry(fg: FeedGenerator, blog: Blog, entry: Entry, links: FeedLinks) ->
     if entry.published_at is not None:
         fe.published(_utc(entry.published_at))
     fe.updated(entry_updated(entry))
+    return fe
+
+
+def _add_ending(fg: FeedGenerator, end: Ending, links: FeedLinks) -> Any:
+    fe = fg.add_entry(order="append")
+    fe.id(end.id)
+    fe.title(_xml(end.title))
+    fe.link(href=links.home, rel="alternate", type="text/html")
+    fe.published(end.moment)
+    fe.updated(end.moment)
+    fe.content(_xml(end.html), type="html")
     return fe
 
 

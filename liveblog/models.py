@@ -167,6 +167,10 @@ class Entry(Base):
 
     blog: Mapped[Blog] = relationship()
     author: Mapped[User] = relationship(lazy="joined")
+    # Every reader surface shows them, so they come with the entry in one query per batch.
+    corrections: Mapped[list["Correction"]] = relationship(
+        lazy="selectin", order_by="(Correction.created_at, Correction.id)"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -190,6 +194,20 @@ class Revision(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     editor: Mapped[User] = relationship(lazy="joined")
+
+
+class Correction(Base):
+    """A public note that the edit making ``version`` of an entry corrected it; readers see
+    every note, oldest first. Who made it is the revision's editor."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (UniqueConstraint("entry_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Change(Base):

@@ -27,6 +27,7 @@ from .errors import PreconditionRequired
 from .errors import ValidationError
 from .models import REVIEW_STATES
 from .models import Blog
+from .models import Correction
 from .models import Entry
 from .models import Revision
 from .models import User
@@ -39,12 +40,13 @@ from .validation import present
 
 ENTRY_FIELDS = (
     "headline", "body", "blocks", "published_at", "status", "pinned", "key_event", "review",
-    "review_note",
+    "review_note", "correction",
 )  # fmt: skip
 ENTRY_INPUT_STATUSES = ("published", "draft", "scheduled")
 # Clocks disagree a little: a "published" time this far ahead of ours is still accepted.
 CLOCK_SKEW = timedelta(minutes=1)
 MAX_MARKDOWN_BRACKETS = 2000
+MAX_CORRECTION = 500
 
 
 def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
@@ -58,7 +60,10 @@ def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
         "key_event": fields.boolean("key_event"),
         "review": fields.choice("review", REVIEW_STATES),
         "review_note": fields.string("review_note", max_length=1000, multiline=True, nullable=True),
+        "correction": fields.string("correction", max_length=MAX_CORRECTION, nullable=True),
     }
+    if creating and present(values["correction"]):
+        fields.error("correction", "can only be added to an edit of a published update")
     body = fields.string("body", max_length=MAX_MARKDOWN, multiline=True)
     items = fields.items("blocks", max_items=MAX_BLOCKS)
     if present(body) and present(items):
@@ -153,8 +158,19 @@ def update_entry(
     if_match: str | None,
     now: datetime | None = None,
 ) -> Entry:
-    """Edit an entry if ``if_match`` names its current version; log what readers will see."""
+    """Edit an entry if ``if_match`` names its current version; log what readers will see.
+
+    A ``correction`` note (editors only) is shown to readers with the entry from now on.
+    """
     values = read_entry(data, creating=False)
+    correction = values.pop("correction", None)
+    if correction is not None:
+        require_role(
+            actor,
+            "editor",
+            "Only editors and admins can add a correction note; ask an editor to correct "
+            "a published update.",
+        )
     now = now or utcnow()
     try:
         with store.transaction(session):
@@ -162,6 +178,10 @@ def update_entry(
             status = values.get("status", entry.status)
             _check_editable(actor, entry, status, values)
             was_published, was_pinned = entry.status == "published", entry.pinned
+            if correction is not None and not (was_published and status == "published"):
+                raise _invalid(
+                    "correction", "applies to published updates that stay published only"
+                )
             words_before = (entry.headline, entry.blocks)
             content_before = (*words_before, entry.published_at, entry.key_event)
             if "published_at" in values or status != entry.status:
@@ -173,10 +193,10 @@ def update_entry(
             entry.status = status
             if "blocks" in values:
                 entry.html = render_entry(entry.blocks, themes, blog, data)
-            if not session.is_modified(entry):
+            if not session.is_modified(entry) and correction is None:
                 return entry
             words_changed = words_before != (entry.headline, entry.blocks)
-            content_changed = content_before != (
+            content_changed = correction is not None or content_before != (
                 entry.headline,
                 entry.blocks,
                 entry.published_at,
@@ -187,6 +207,10 @@ def update_entry(
             entry.updated_at = now
             session.flush()
             _keep_revision(session, entry, actor, now)
+            if correction is not None:
+                entry.corrections.append(
+                    Correction(version=entry.version, note=correction, created_at=now)
+                )
             _log_entry_changes(
                 session, blog, entry, actor, (was_published, was_pinned, content_changed), now
             )

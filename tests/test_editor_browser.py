@@ -196,6 +196,55 @@ def test_two_editors_saving_the_same_entry_see_a_conflict_and_choose(
     assert saved["blocks"][0]["markdown"] == "Mine: 12 dead, says the ministry."
 
 
+def test_an_editor_corrects_a_published_update_with_a_note_for_readers(
+    live_server, users, others, page
+):
+    entry = others.post_entry(BLOG, body="Ten dead, says the ministry.")
+    draft = others.post_entry(BLOG, body="Not yet out.", status="draft")
+    log_in_browser(page, live_server, users["editor"].email)
+    page.goto(f"{live_server}/editor/blogs/{BLOG}/")
+    item(page, draft["id"]).locator("button[data-act=edit]").click()
+    assert page.locator(f"#edit-{draft['id']}-correction").count() == 0
+    page.click(f"#item-{draft['id']} button[data-act=cancel]")
+
+    item(page, entry["id"]).locator("button[data-act=edit]").click()
+    page.fill(f"#edit-{entry['id']}-text-0", "Twelve dead, says the ministry.")
+    page.get_by_label("Correction note (shown to readers)").fill("The toll was wrong.")
+    page.click("text=Save changes")
+    page.wait_for_selector(f"#item-{entry['id']} .correction-note:has-text('The toll was wrong.')")
+    saved = others.get(f"/api/v1/blogs/{BLOG}/entries/{entry['id']}").get_json()
+    assert [c["note"] for c in saved["corrections"]] == ["The toll was wrong."]
+
+    page.goto(f"{live_server}/{BLOG}/updates/{entry['id']}")
+    assert "The toll was wrong." in page.inner_text(".entry-correction")
+    page.click("text=Earlier versions")
+    page.wait_for_selector(".history-version del:has-text('Ten')")
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="needs axe-core: run 'make test-tools'")
+def test_axe_finds_no_violations_on_a_corrected_update_and_its_history(live_server, others, page):
+    entry = others.post_entry(BLOG, headline="Toll", body="Ten dead.\n\nIn *Hama*.")
+    corrected = others.edit_entry(
+        entry, body="Twelve dead.\n\nIn *Hama*.", correction="Toll fixed."
+    )
+    assert corrected.status_code == 200
+    for path in (f"/{BLOG}/updates/{entry['id']}", f"/{BLOG}/updates/{entry['id']}/history"):
+        page.goto(f"{live_server}{path}")
+        assert axe_violations(page) == [], path
+
+
+def test_a_contributor_editing_a_draft_has_no_correction_note(live_server, users, page):
+    contributor = users["contributor"]
+    log_in_browser(page, live_server, contributor.email)
+    page.goto(f"{live_server}/editor/blogs/{BLOG}/")
+    page.fill("#body", "A draft of mine.")
+    page.click("text=Save draft")
+    page.wait_for_selector("#stream .item button[data-act=edit]")
+    page.locator("#stream .item button[data-act=edit]").first.click()
+    page.wait_for_selector(".edit-form")
+    assert page.locator(".edit-form input[name=correction]").count() == 0
+
+
 def test_contributors_submit_for_review_and_editors_return_or_publish(
     live_server, users, browser, page
 ):

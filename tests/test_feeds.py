@@ -218,11 +218,31 @@ def test_a_draft_blog_has_no_feeds(api, client):
         assert client.get(path).status_code == 404, path
 
 
-def test_an_ended_blog_keeps_its_feeds_and_json_feed_says_it_is_expired(api, client):
-    api.post_entry()
-    api.as_role("admin").patch("/api/v1/blogs/hama", json={"status": "ended"})
-    assert len(read_feed(client.get("/hama/feed.atom")).items) == 1
-    assert json.loads(client.get("/hama/feed.json").data)["expired"] is True
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("variant", ["feed", "key-events"])
+def test_an_ended_blog_says_so_in_its_feeds(api, client, session, fmt, variant):
+    entry = api.post_entry(key_event=True)
+    admin = api.as_role("admin")
+    admin.patch("/api/v1/blogs/hama", json={"standfirst": "Rebels close in."})
+    ended = admin.patch("/api/v1/blogs/hama", json={"status": "ended"}).get_json()
+
+    feed = read_feed(client.get(f"/hama/{variant}.{fmt}"))
+    assert feed.title.endswith("Hama (ended)")
+    assert feed.subtitle == "This live blog has ended. Rebels close in."
+    final, only = feed.items
+    assert final.title == "This live blog has ended — Hama"
+    assert final.link == "https://news.example/hama/"
+    assert final.id == expected_id(session, entry["id"]).replace(f"updates/{entry['id']}", "ended")
+    assert same_time(fmt, final.published, ended["ended_at"])
+    assert "no more updates" in final.content
+    assert only.id == expected_id(session, entry["id"])
+    if fmt == "json":
+        assert json.loads(client.get(f"/hama/{variant}.json").data)["expired"] is True
+
+    admin.patch("/api/v1/blogs/hama", json={"status": "live"})
+    reopened = read_feed(client.get(f"/hama/{variant}.{fmt}"))
+    assert reopened.title.endswith("Hama") and len(reopened.items) == 1
+    assert reopened.subtitle == "Rebels close in."
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

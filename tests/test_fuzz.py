@@ -89,6 +89,7 @@ ROUTES = {
     "public.index": Route(),
     "public.live_page": Route(("before",)),
     "public.entry": Route(),
+    "public.entry_history": Route(),
     "public.asset": Route(),
     "public.media": Route(),
     "public.seq": Route(),

@@ -89,6 +89,11 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
         blog="widgets",
         blocks=[{"type": "social", "url": "https://x.com/someone/status/1", "text": "Quoted"}],
     )
+    toll = api.post_entry(headline="Toll", body="Ten <b>people</b> killed.\n\nIn *Hama*.")
+    toll = api.edit_entry(
+        toll, body="Twelve killed.\n\nIn *Hama*.", correction="Toll <b>&</b>"
+    ).get_json()
+    api.edit_entry(toll, correction='Second "note"')
     deleted = api.post_entry(body="Retracted")
     api.delete(f"/api/v1/blogs/hama/entries/{deleted['id']}", headers={"If-Match": '"1"'})
     api.as_role("admin").post(
@@ -101,6 +106,8 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
         "permalink": "/syria-hama-offensive/updates/3",
         "every-block": "/hama/",
         "gone": f"/hama/updates/{deleted['id']}",
+        "history": f"/hama/updates/{toll['id']}/history",
+        "corrected": f"/hama/updates/{toll['id']}",
         "ticker": "/ticker/",
         "widgets": "/widgets/",
         "not-found": "/no-such-blog/",

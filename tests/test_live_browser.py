@@ -224,6 +224,21 @@ def test_the_page_follows_every_change_without_reloading(demo, reader):
     reader.still_the_same_page()
 
 
+def test_a_correction_reaches_the_open_page_as_the_server_renders_it(demo, reader):
+    server, deployment = demo
+    desk = Desk(server, deployment.editor_token)
+    news = desk.publish(headline="Toll rises", body="Ten dead.")
+    reader.wait(f"!!document.getElementById('update-{news['id']}')")
+    news = desk.edit(news, body="Twelve dead.", correction="The toll was wrong.")
+    reader.wait(
+        "document.querySelector(`#update-${arg} .entry-correction`)?.textContent"
+        ".includes('The toll was wrong.')",
+        news["id"],
+    )
+    reader.as_the_server_renders_it(news["id"])
+    reader.still_the_same_page()
+
+
 def test_a_reader_further_down_gets_a_button_instead(demo, reader):
     server, deployment = demo
     desk, page = Desk(server, deployment.editor_token), reader.page

@@ -74,3 +74,34 @@ def test_downgrade_to_base_and_up_again(empty_database):
 
     empty_database.upgrade()
     assert differences(empty_database) == []
+
+
+def test_corrections_arrive_on_a_database_holding_entries_and_leave_it_whole(empty_database):
+    empty_database.upgrade("0007")
+    rows = [
+        "INSERT INTO users (id, email, name, role, active, created_at) "
+        "VALUES (1, 'e@news.example', 'E', 'editor', true, '2017-03-24 07:00:00')",
+        "INSERT INTO blogs (id, slug, title, standfirst, status, timezone, label_format, "
+        "language, theme, embed_widgets, last_seq, changed_at, created_at, updated_at) VALUES "
+        "(1, 'hama', 'Hama', '', 'live', 'UTC', 'UPDATE', 'en', 'default', false, 1, "
+        "'2017-03-24 07:00:00', '2017-03-24 07:00:00', '2017-03-24 07:00:00')",
+        "INSERT INTO entries (id, blog_id, author_id, blocks, html, status, pinned, "
+        "key_event, version, created_at, updated_at) VALUES (1, 1, 1, '[]', '<p>Words</p>', "
+        "'published', false, false, 2, '2017-03-24 07:00:00', '2017-03-24 07:05:00')",
+    ]
+    with empty_database.engine.begin() as connection:
+        for statement in rows:
+            connection.execute(text(statement))
+    empty_database.upgrade()
+    with empty_database.engine.begin() as connection:
+        assert connection.execute(text("SELECT html FROM entries")).scalar_one() == "<p>Words</p>"
+        connection.execute(
+            text(
+                "INSERT INTO corrections (entry_id, version, note, created_at) "
+                "VALUES (1, 2, 'Fixed the toll', '2017-03-24 07:05:00')"
+            )
+        )
+    command.downgrade(empty_database.alembic_config(), "0007")
+    assert "corrections" not in tables(empty_database)
+    with empty_database.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM entries")).scalar_one() == 1

@@ -83,7 +83,7 @@ def test_key_events_and_the_pinned_entry(api, client, story):
     page = soup(client.get("/hama/"))
     assert page.select_one(".pinned article")["id"] == f"update-{story[0]['id']}"
     assert len(page.select(f"#update-{story[0]['id']}")) == 1
-    links = [a["href"] for a in page.select(".key-events a")]
+    links = [a["href"] for a in page.select(".key-events li a")]
     assert links == [f"#update-{story[1]['id']}"]
 
 
@@ -272,3 +272,22 @@ def test_the_index_revalidates_like_every_reader_page(api, client, story):
     assert client.get("/", headers={"If-Modified-Since": last_modified}).status_code == 304
     api.as_role("admin").patch("/api/v1/blogs/hama", json={"title": "Hama offensive"})
     assert client.get("/", headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
+
+
+def test_the_live_page_advertises_the_key_events_feeds(api, client, story):
+    page = soup(client.get("/hama/"))
+    alternates = {
+        link["href"]: (link["type"], link["title"])
+        for link in page.select('link[rel="alternate"]')
+        if "/key-events." in link["href"]
+    }
+    assert alternates == {
+        "/hama/key-events.atom": ("application/atom+xml", "Hama: key events (Atom)"),
+        "/hama/key-events.rss": ("application/rss+xml", "Hama: key events (RSS)"),
+        "/hama/key-events.json": ("application/feed+json", "Hama: key events (JSON Feed)"),
+    }
+    visible = page.select_one(".key-events .key-events-feed a")
+    assert visible["href"] == "/hama/key-events.atom"
+    assert "key events" in visible.get_text()
+    for href in alternates:
+        assert client.get(href).status_code == 200

@@ -117,7 +117,8 @@ def world(app: Flask, session: Session) -> dict[str, Any]:
 
     first = write(editor, headline="Assault on Qomhana", body="Rebels **attack**.", key_event=True)
     publishing.update_entry(
-        session, themes, "hama", first.id, {"body": "Rebels **attack** the village."},
+        session, themes, "hama", first.id,
+        {"body": "Rebels **attack** the village.", "correction": "The village was misnamed."},
         editor, entry_etag(first),
     )  # fmt: skip
     write(editor, body="Read our explainer.", pinned=True)
@@ -178,6 +179,11 @@ def test_an_export_holds_every_entry_and_validates_against_the_schema(app, world
     assert edited["revisions"][0]["data"]["blocks"] == [
         {"type": "text", "markdown": "Rebels **attack**."}
     ]
+    assert [(c["version"], c["note"]) for c in edited["corrections"]] == [
+        (2, "The village was misnamed.")
+    ]
+    assert edited["corrections"][0]["created_at"] == edited["edited_at"]
+    assert all(entry["corrections"] == [] for entry in document["entries"][1:])
     assert edited["key_event"] and document["entries"][1]["pinned"]
     assert document["entries"][3]["review"] == "pending"
     kinds = [block["type"] for block in document["entries"][2]["blocks"]]
@@ -210,6 +216,8 @@ def test_export_then_import_into_another_database_then_export_is_lossless(
             ("Sami Stringer", "contributor", None),
         ]
         assert session.scalar(select(func.count()).select_from(Revision)) == 8
+        corrected = session.scalars(select(Entry).where(Entry.key_event)).one()
+        assert [c.note for c in corrected.corrections] == ["The village was misnamed."]
 
 
 def test_an_archive_with_media_brings_the_uploads_along(app, other_app, world, tmp_path):
@@ -414,6 +422,8 @@ def test_imported_content_is_sanitised_like_any_entry(app, session, tmp_path):
         (lambda d: d["blog"].update(timezone="Mars/Olympus"), "blog.timezone: unknown time zone"),
         (lambda d: d["blog"].pop("created_at"), "blog.created_at: is required"),
         (lambda d: d["authors"][0].update(email="nobody"), "authors[0].email: must be an email address"),
+        (lambda d: d["entries"][0].update(corrections=[{"version": 2, "created_at": "2017-03-24T08:00:00Z", "note": "Fixed"}]), "entries[0].corrections[0].version: is 2, which is not the version of a revision"),
+        (lambda d: d["entries"][0].update(corrections=[{"version": 1, "created_at": "2017-03-24T08:00:00Z", "note": "x" * 501}]), "entries[0].corrections[0].note: must be at most 500 characters"),
         (lambda d: d.update(version=2), "The export is of version 2"),
         (lambda d: d.update(format="other"), "The file is not a Liveblog export"),
         (lambda d: d["entries"].append(entry_document(2, pinned=True)) or d["entries"][0].update(pinned=True), "only one published entry can be pinned"),

@@ -24,6 +24,7 @@ from .. import store
 from ..embeds.images import UPLOAD_FILE
 from ..embeds.images import upload_name
 from ..models import Blog
+from ..models import Correction
 from ..models import Entry
 from ..models import Revision
 from ..models import User
@@ -94,9 +95,12 @@ class Export:
         uploads = set(upload_urls(blog.top_image))
         separator = "\n"
         for page in self._pages(blog):
-            revisions = _revisions(self.session, [row.id for row in page])
+            ids = [row.id for row in page]
+            revisions = _revisions(self.session, ids)
+            corrections = _corrections(self.session, ids)
             for row in page:
                 entry = _entry(row, revisions.get(row.id, []), local)
+                entry["corrections"] = corrections.get(row.id, [])
                 uploads.update(upload_urls(entry["blocks"]))
                 uploads.update(upload_urls([r["data"]["blocks"] for r in entry["revisions"]]))
                 yield separator + dumps(entry)
@@ -162,6 +166,18 @@ def _revisions(session: Session, entry_ids: list[int]) -> dict[int, list[Row[Any
     found: dict[int, list[Row[Any]]] = {}
     for row in session.execute(query.order_by(Revision.entry_id, Revision.version)):
         found.setdefault(row.entry_id, []).append(row)
+    return found
+
+
+def _corrections(session: Session, entry_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    query = select(
+        Correction.entry_id, Correction.version, Correction.created_at, Correction.note
+    ).where(Correction.entry_id.in_(entry_ids))
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in session.execute(query.order_by(Correction.entry_id, Correction.version)):
+        found.setdefault(row.entry_id, []).append(
+            {"version": row.version, "created_at": _iso(row.created_at), "note": row.note}
+        )
     return found
 
 

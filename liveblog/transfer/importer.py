@@ -45,6 +45,7 @@ BLOG_TIMES = ("created_at", "updated_at", "started_at", "ended_at")
 ENTRY_FIELDS = (
     "id", "author", "headline", "blocks", "status", "published_at", "pinned", "key_event",
     "review", "review_note", "version", "created_at", "updated_at", "edited_at", "revisions",
+    "corrections",
 )  # fmt: skip
 CONTENT_FIELDS = (
     "headline",
@@ -57,6 +58,7 @@ CONTENT_FIELDS = (
 )
 REVISION_FIELDS = ("version", "editor", "created_at", "data")
 REVISION_DATA = ("headline", "blocks", "status", "published_at", "pinned", "key_event")
+CORRECTION_FIELDS = ("version", "created_at", "note")
 # A person of the document with no email address gets one that reaches no one.
 PLACEHOLDER_DOMAIN = "import.liveblog.invalid"
 
@@ -233,6 +235,7 @@ def _users(
 class _Batch:
     entries: list[dict[str, Any]] = field(default_factory=list)
     revisions: list[list[dict[str, Any]]] = field(default_factory=list)
+    corrections: list[list[dict[str, Any]]] = field(default_factory=list)
 
 
 def _write_entries(
@@ -255,7 +258,7 @@ def _write_entries(
         path = f"entries[{index}]"
         if kind != "entry":
             raise LiveblogError(f"The export has {kind} where {path} should be.")
-        row, revisions = _read_entry(path, raw, users)
+        row, revisions, corrections = _read_entry(path, raw, users)
         if row["pinned"] and row["status"] == "published":
             if pinned is not None:
                 raise ValidationError(
@@ -271,6 +274,7 @@ def _write_entries(
         row["blog_id"] = blog.id
         batch.entries.append(row)
         batch.revisions.append(revisions)
+        batch.corrections.append(corrections)
         if len(batch.entries) == BATCH:
             _insert(session, batch)
             batch = _Batch()
@@ -298,6 +302,13 @@ def _insert(session: Session, batch: _Batch) -> None:
         for revision in kept
     ]
     session.execute(insert(revisions), rows)
+    notes = [
+        {**correction, "entry_id": entry_id}
+        for entry_id, kept in zip(ids, batch.corrections, strict=True)
+        for correction in kept
+    ]
+    if notes:
+        session.execute(insert(Base.metadata.tables["corrections"]), notes)
 
 
 def _read_uploads(raw: Any) -> list[str]:
@@ -350,8 +361,9 @@ def _person(fields: Fields, name: str, users: dict[int, int]) -> int | None:
 
 def _read_entry(
     path: str, raw: Any, users: dict[int, int]
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """An entry's row and its revisions' rows; raises ValidationError naming the fields."""
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """An entry's row, its revisions' rows and its corrections' rows; raises
+    ValidationError naming the fields."""
     errors: list[FieldError] = []
     fields = Fields(raw, path, errors, ENTRY_FIELDS)
     if not fields.valid:
@@ -379,9 +391,30 @@ def _read_entry(
     if row["review"] is not None and status != "draft":
         fields.error("review", "applies to drafts only")
     revisions = _read_revisions(fields, users, row)
+    corrections = _read_corrections(fields, revisions)
     if errors:
         raise ValidationError(errors)
-    return row, revisions
+    return row, revisions, corrections
+
+
+def _read_corrections(fields: Fields, revisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entry's correction notes, each made by the edit of one of its revisions."""
+    items = fields.items("corrections", max_items=100_000)
+    versions = {revision["version"] for revision in revisions}
+    corrections: list[dict[str, Any]] = []
+    for path, raw in items if present(items) else []:
+        correction = Fields(raw, path, fields.errors, CORRECTION_FIELDS)
+        if not correction.valid:
+            continue
+        version = correction.number("version", 1, MAX_ID, required=True, integer=True)
+        created_at = _moment(correction, "created_at", required=True)
+        note = correction.string("note", required=True, max_length=publishing.MAX_CORRECTION)
+        if present(version) and version not in versions:
+            correction.error("version", f"is {version}, which is not the version of a revision")
+        elif present(version) and any(c["version"] == version for c in corrections):
+            correction.error("version", f"is {version}, the version of another correction")
+        corrections.append({"version": version, "created_at": created_at, "note": note})
+    return corrections
 
 
 def _read_revisions(

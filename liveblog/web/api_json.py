@@ -59,6 +59,14 @@ def entry_json(entry: Entry, blog: Blog) -> dict[str, Any]:
         "created_at": _iso(entry.created_at),
         "updated_at": _iso(entry.updated_at),
         "edited_at": _iso(entry.edited_at),
+        "corrections": [
+            {
+                "note": correction.note,
+                "created_at": _iso(correction.created_at),
+                "version": correction.version,
+            }
+            for correction in entry.corrections
+        ],
         "label": entry_label(blog, entry),
         "html": entry.html,
         "permalink": permalink(blog, entry),

@@ -19,6 +19,7 @@ from ..models import ENTRY_STATUSES
 from ..models import REVIEW_STATES
 from ..models import ROLES
 from ..publishing import ENTRY_INPUT_STATUSES
+from ..publishing import MAX_CORRECTION
 
 Schema = dict[str, Any]
 
@@ -160,6 +161,12 @@ ENTRY_INPUT: dict[str, Schema] = {
     "key_event": {"type": "boolean"},
     "review": choice(REVIEW_STATES),
     "review_note": text(nullable=True),
+    "correction": text(
+        MAX_CORRECTION,
+        nullable=True,
+        description="Editors, on editing a published entry: a public note (plain text) "
+        "of what was corrected, shown to readers with the entry",
+    ),
 }
 
 IMAGE = record({name: BLOCKS["image"]["properties"][name] for name in IMAGE_FIELDS}, "url", "alt")
@@ -268,6 +275,20 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
                 "created_at": stamp,
                 "updated_at": stamp,
                 "edited_at": moment(nullable=True),
+                "corrections": {
+                    "type": "array",
+                    "description": "Public correction notes, oldest first",
+                    "items": record(
+                        {
+                            "note": {"type": "string"},
+                            "created_at": stamp,
+                            "version": {"type": "integer"},
+                        },
+                        "note",
+                        "created_at",
+                        "version",
+                    ),
+                },
                 "label": {"type": ["string", "null"], "examples": ["UPDATE 0745 GMT"]},
                 "html": {"type": "string", "description": "Sanitised, as readers see it"},
                 "permalink": {"type": "string"},

@@ -14,13 +14,19 @@ from flask import send_from_directory
 from flask import url_for
 
 from .. import db
+from .. import history
 from .. import store
+from ..corrections import TIME_FORMAT
+from ..corrections import correction_time
 from ..embeds import widgets
 from ..embeds.widgets import Widget
 from ..errors import NotFound
+from ..labels import format_label
 from ..models import Blog
 from ..models import Entry
+from ..render import render_blocks
 from ..store import READER_STATUSES
+from ..summaries import plain_text
 from ..themes import DEFAULT_THEME
 from .conditional import ONE_YEAR
 from .conditional import blogs_etag
@@ -33,12 +39,15 @@ from .security import content_security_policy
 from .security import reader_headers
 from .structured_data import blog_posting
 from .structured_data import live_blog_posting
+from .templating import CorrectionView
+from .templating import VersionView
 from .templating import entry_description
 from .templating import entry_view
 from .templating import feed_links
 from .templating import image_of
 from .templating import oembed_link
 from .templating import render_page
+from .templating import templates
 from .templating import theme_templates
 from .templating import themes
 from .urls import absolute
@@ -95,6 +104,11 @@ def timeline(
             before=store.encode_cursor(last.published_at, last.id),
         )
     return pinned, page, older_url
+
+
+def version_text(headline: str | None, html: str) -> str:
+    """A version's words as readers read them: its headline, then its text."""
+    return "\n\n".join(part for part in (headline, plain_text(html)) if part)
 
 
 @bp.get("/")
@@ -175,6 +189,59 @@ def entry(slug: str, entry_id: int) -> Response:
             widgets=widget_scripts(blog),
         )
         return html_page(body, widgets=page_widgets(blog, [found]))
+
+    return cached_for_readers(blog, request.full_path, build)
+
+
+@bp.get("/<slug:slug>/updates/<id:entry_id>/history")
+def entry_history(slug: str, entry_id: int) -> Response:
+    """The versions of a published update that readers saw, each with what it changed."""
+    blog = store.reader_blog(db.session(), slug)
+
+    def build() -> Response:
+        session = db.session()
+        found = store.get_entry(session, blog, entry_id)
+        if found.status in ("draft", "scheduled"):
+            raise NotFound(f"Live blog {slug!r} has no update {entry_id}.")
+        if found.status == "deleted":
+            body = render_page(blog, "gone.html", live_url=url_for(".live_page", slug=slug))
+            return html_page(body, 410)
+        view = entry_view(blog, found)
+        oldest_first = store.revisions(session, found)[::-1]
+        versions = history.published_versions(oldest_first, found.corrections)
+        environment = templates(blog)
+        texts = [
+            version_text(version.headline, render_blocks(version.blocks, environment))
+            for version in versions
+        ]
+        shown = [
+            VersionView(
+                number=version.number,
+                published_at=version.published_at,
+                time_label=format_label(version.published_at, blog.timezone, TIME_FORMAT),
+                corrections=tuple(
+                    CorrectionView(
+                        note=correction.note,
+                        created_at=correction.created_at,
+                        time_label=correction_time(blog, correction),
+                    )
+                    for correction in version.corrections
+                ),
+                changes=history.text_changes(texts[index - 1] if index else "", text),
+            )
+            for index, (version, text) in enumerate(zip(versions, texts, strict=True))
+        ]
+        canonical = absolute(url_for(".entry_history", slug=slug, entry_id=entry_id))
+        body = render_page(
+            blog,
+            "history.html",
+            entry=view,
+            versions=shown[::-1],
+            canonical=canonical,
+            description=f"Every published version of {view.title}, with what changed.",
+            feeds=feed_links(blog),
+        )
+        return html_page(body)
 
     return cached_for_readers(blog, request.full_path, build)
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import current_app
 
+from ..corrections import last_modified
 from ..models import Blog
 from ..models import Entry
 from ..summaries import plain_text
@@ -32,13 +33,26 @@ def blog_posting(blog: Blog, entry: Entry) -> dict[str, Any]:
         "url": view.url,
         "headline": f"{view.title} — {blog.title}"[:110],
         "datePublished": _iso(entry.published_at),
-        "dateModified": _iso(entry.edited_at or entry.published_at),
+        "dateModified": _iso(last_modified(entry) or entry.published_at),
         "articleBody": plain_text(entry.html),
         "author": {"@type": "Person", "name": entry.author.name},
         "publisher": _publisher(),
         "inLanguage": blog.language,
         **({"image": image} if (image := image_of(blog, entry)) else {}),
+        **({"correction": corrections} if (corrections := _corrections(entry)) else {}),
     }
+
+
+def _corrections(entry: Entry) -> list[dict[str, Any]]:
+    """The entry's correction notes as schema.org CorrectionComments, oldest first."""
+    return [
+        {
+            "@type": "CorrectionComment",
+            "text": correction.note,
+            "datePublished": _iso(correction.created_at),
+        }
+        for correction in entry.corrections
+    ]
 
 
 def live_blog_posting(blog: Blog, entries: list[Entry]) -> dict[str, Any]:

@@ -15,8 +15,13 @@ from flask import url_for
 from jinja2 import Environment
 from markupsafe import Markup
 
+from ..corrections import TIME_FORMAT
+from ..corrections import correction_time
+from ..corrections import silent_edit
 from ..feeds import MEDIA_TYPES
+from ..feeds import VARIANTS
 from ..feeds import feed_path
+from ..history import TextRun
 from ..labels import entry_label
 from ..labels import format_label
 from ..labels import zone
@@ -27,7 +32,17 @@ from ..summaries import excerpt
 from ..themes import Themes
 from .urls import absolute
 from .urls import entry_path
+from .urls import history_path
 from .urls import permalink
+
+
+@dataclass(frozen=True)
+class CorrectionView:
+    """One public correction note of an entry."""
+
+    note: str = field(metadata={"help": "What was corrected (plain text)"})
+    created_at: datetime = field(metadata={"help": "Aware UTC time of the correction"})
+    time_label: str = field(metadata={"help": "Its time, e.g. 1305 GMT"})
 
 
 @dataclass(frozen=True)
@@ -41,8 +56,16 @@ class EntryView:
     author: str = field(metadata={"help": "The author's display name"})
     html: Markup = field(metadata={"help": "The body, already sanitised; print as is"})
     published_at: datetime = field(metadata={"help": "Aware UTC time the label shows"})
-    edited_at: datetime | None = field(metadata={"help": "Last edit after publishing, if any"})
+    edited_at: datetime | None = field(
+        metadata={"help": "Last edit after publishing that no correction note explains, if any"}
+    )
     edited_label: str | None = field(metadata={"help": "The edit time, e.g. 0812 GMT"})
+    corrections: tuple[CorrectionView, ...] = field(
+        metadata={"help": "Public correction notes, oldest first"}
+    )
+    history_path: str | None = field(
+        metadata={"help": "The page of its published versions, once it has several"}
+    )
     day: date = field(metadata={"help": "Local calendar day, for day headings"})
     day_label: str = field(metadata={"help": "e.g. Friday 24 March 2017"})
     pinned: bool = field(metadata={"help": "Pinned to the top of the live page"})
@@ -57,10 +80,25 @@ class EntryView:
         return self.headline or self.label
 
 
+@dataclass(frozen=True)
+class VersionView:
+    """One published version of an entry, on its history page (``history.html``)."""
+
+    number: int = field(metadata={"help": "1 for the first published version, then 2, 3…"})
+    published_at: datetime = field(metadata={"help": "Aware UTC time readers first saw it"})
+    time_label: str = field(metadata={"help": "That time, e.g. 1305 GMT"})
+    corrections: tuple[CorrectionView, ...] = field(
+        metadata={"help": "The correction notes made while it was current"}
+    )
+    changes: list[TextRun] = field(
+        metadata={"help": "Its text against the version before: runs of kind same/added/removed"}
+    )
+
+
 def entry_view(blog: Blog, entry: Entry) -> EntryView:
     assert entry.published_at is not None
     local = entry.published_at.astimezone(zone(blog.timezone))
-    edited = entry.edited_at
+    edited = silent_edit(entry)
     return EntryView(
         id=entry.id,
         label=entry_label(blog, entry) or "",
@@ -70,7 +108,16 @@ def entry_view(blog: Blog, entry: Entry) -> EntryView:
         html=Markup(entry.html),
         published_at=entry.published_at,
         edited_at=edited,
-        edited_label=format_label(edited, blog.timezone, "%H%M %Z") if edited else None,
+        edited_label=format_label(edited, blog.timezone, TIME_FORMAT) if edited else None,
+        corrections=tuple(
+            CorrectionView(
+                note=correction.note,
+                created_at=correction.created_at,
+                time_label=correction_time(blog, correction),
+            )
+            for correction in entry.corrections
+        ),
+        history_path=history_path(blog, entry) if entry.edited_at else None,
         day=local.date(),
         day_label=local.strftime("%A %-d %B %Y"),
         pinned=entry.pinned,
@@ -126,14 +173,16 @@ def asset_url(theme: str, filename: str) -> str:
 
 
 def feed_links(blog: Blog) -> list[dict[str, str]]:
-    """Autodiscovery links for the blog's feeds."""
+    """Autodiscovery links for the blog's feeds: every update, then the key events only."""
     names = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+    titles = {"all": blog.title, "key-events": f"{blog.title}: key events"}
     return [
         {
             "type": media_type,
-            "title": f"{blog.title} ({names[fmt]})",
-            "href": feed_path(blog.slug, fmt),
+            "title": f"{titles[variant]} ({names[fmt]})",
+            "href": feed_path(blog.slug, fmt, variant),
         }
+        for variant in VARIANTS
         for fmt, media_type in MEDIA_TYPES.items()
     ]
 

@@ -23,3 +23,8 @@ def entry_path(blog: Blog, entry: Entry) -> str:
 
 def permalink(blog: Blog, entry: Entry) -> str:
     return absolute(entry_path(blog, entry))
+
+
+def history_path(blog: Blog, entry: Entry) -> str:
+    """The path of the page of the entry's published versions."""
+    return f"{entry_path(blog, entry)}/history"

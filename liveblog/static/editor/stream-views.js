@@ -27,7 +27,9 @@ export function entryItem(entry, isEditor, userId) {
     entry.review_note ? el("p", { "class": "review-note", text: "Editor's note: " + entry.review_note }) : null,
     entry.headline ? el("h3", { text: entry.headline }) : null,
     el("div", { html: entry.html })
-  ]);
+  ].concat((entry.corrections || []).map(function (correction) {
+    return el("p", { "class": "correction-note", text: "Correction: " + correction.note });
+  })));
   const draft = entry.status === "draft";
   let buttons;
   if (isEditor) {
@@ -56,7 +58,8 @@ export function entryItem(entry, isEditor, userId) {
   ]);
 }
 
-export function editForm(entry) {
+// Editors editing a published update may say what they corrected; readers see the note.
+export function editForm(entry, isEditor) {
   const prefix = "edit-" + entry.id + "-";
   const fields = [
     el("p", { "class": "field" }, [
@@ -73,6 +76,13 @@ export function editForm(entry) {
       fields.push(el("p", { "class": "hint", text: "A " + block.type + " block, kept as it is." }));
     }
   });
+  if (isEditor && entry.status === "published") {
+    fields.push(el("p", { "class": "field" }, [
+      el("label", { "for": prefix + "correction", text: "Correction note (shown to readers)" }),
+      el("input", { id: prefix + "correction", name: "correction", maxlength: "500", "aria-describedby": prefix + "correction-hint" }),
+      el("span", { "class": "hint", id: prefix + "correction-hint", text: "Optional: what this edit corrects. Leave it empty for a silent fix, such as a typo." })
+    ]));
+  }
   const form = el("form", { "class": "edit-form", novalidate: "" }, fields.concat([
     el("p", { "class": "actions" }, [
       el("button", { type: "submit", "class": "primary", text: "Save changes" }),
@@ -84,14 +94,18 @@ export function editForm(entry) {
   return form;
 }
 
-// The entry as the edit form has it: the form's headline and texts, other blocks unchanged.
+// The entry as the edit form has it: the form's headline and texts, other blocks unchanged,
+// and its correction note if one was written.
 export function editedEntry(entry, form) {
-  return {
+  const edited = {
     headline: form.headline.value.trim() || null,
     blocks: entry.blocks.map(function (block, index) {
       return block.type === "text" ? { type: "text", markdown: form["text-" + index].value } : block;
     })
   };
+  const note = form.correction ? form.correction.value.trim() : "";
+  if (note) edited.correction = note;
+  return edited;
 }
 
 export function versions(mine, theirs) {

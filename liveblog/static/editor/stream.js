@@ -168,7 +168,7 @@ Stream.prototype.returnDraft = function (entry, item, form) {
 };
 
 Stream.prototype.openEditor = function (entry, item) {
-  const form = editForm(entry);
+  const form = editForm(entry, this.isEditor);
   this.panel(item, [form]);
   form.headline.focus();
 };
