@@ -37,6 +37,7 @@ from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
+from .i18n import translations_for
 from .labels import entry_label
 from .lru import LruCache
 from .models import Blog
@@ -50,7 +51,6 @@ MEDIA_TYPES = {
 }
 VARIANTS = ("all", "key-events")
 KEY_EVENT_TERM = "key-event"
-KEY_EVENT_LABEL = "Key event"
 TITLE_SEPARATOR = " — "
 GENERATOR = "Liveblog"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -112,13 +112,23 @@ def entry_id(base_url: str, blog: Blog, entry: Entry) -> str:
 
 def feed_title(blog: Blog, variant: str = "all") -> str:
     if variant == "key-events":
-        return f"{KEY_EVENT_LABEL}s{TITLE_SEPARATOR}{blog.title}"
+        key_events = translations_for(blog.language).gettext("Key events")
+        return f"{key_events}{TITLE_SEPARATOR}{blog.title}"
     return blog.title
+
+
+def key_event_label(blog: Blog) -> str:
+    """The category of key events, in the blog's language."""
+    return translations_for(blog.language).gettext("Key event")
 
 
 def entry_title(blog: Blog, entry: Entry) -> str:
     """``Assault on Qomhana — Hama``, or ``UPDATE 0745 GMT — Hama`` without a headline."""
-    lead = entry.headline or entry_label(blog, entry) or f"Update {entry.id}"
+    lead = (
+        entry.headline
+        or entry_label(blog, entry)
+        or translations_for(blog.language).gettext("Update %(id)s") % {"id": entry.id}
+    )
     return f"{lead}{TITLE_SEPARATOR}{blog.title}"
 
 
@@ -200,7 +210,7 @@ def atom_feed(
         fe.author(name=_author_name(blog, entry))
         fe.content(_xml(absolutize(str(entry.html), links.base)), type="html")
         if entry.key_event:
-            fe.category(term=KEY_EVENT_TERM, label=KEY_EVENT_LABEL)
+            fe.category(term=KEY_EVENT_TERM, label=key_event_label(blog))
     document: bytes = fg.atom_str(pretty=True)
     return document
 
@@ -224,7 +234,7 @@ def rss_feed(blog: Blog, entries: Sequence[Entry], links: FeedLinks, variant: st
         fe.dc.dc_creator(_author_name(blog, entry))
         fe.content(_xml(absolutize(str(entry.html), links.base)), type="html")
         if entry.key_event:
-            fe.category(term=KEY_EVENT_TERM, label=KEY_EVENT_LABEL)
+            fe.category(term=KEY_EVENT_TERM, label=key_event_label(blog))
     document: bytes = fg.rss_str(pretty=True)
     return document
 
@@ -265,7 +275,7 @@ def _json_item(blog: Blog, entry: Entry, links: FeedLinks) -> dict[str, Any]:
     item["date_modified"] = entry_updated(entry).isoformat()
     item["authors"] = [{"name": _author_name(blog, entry)}]
     if entry.key_event:
-        item["tags"] = [KEY_EVENT_LABEL]
+        item["tags"] = [key_event_label(blog)]
     return item
 
 
