@@ -71,6 +71,7 @@ def test_every_catalog_is_complete(language):
     catalog = shipped(language)
     ids = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
     assert set(ids) == set(messages), "run pybabel update (README: Translating)"
+    assert not catalog.obsolete, "run pybabel update with --ignore-obsolete"
     for msgid, message in ids.items():
         assert not message.fuzzy, f"{language}: {msgid!r} is fuzzy"
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
