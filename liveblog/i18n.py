@@ -21,10 +21,11 @@ CATALOGS_DIR = Path(__file__).resolve().parent / "translations"
 FALLBACK = "en"
 
 
-def languages() -> list[str]:
+@cache
+def languages() -> tuple[str, ...]:
     """The languages that have a catalog."""
-    return sorted(
-        path.parent.parent.name for path in CATALOGS_DIR.glob("*/LC_MESSAGES/messages.po")
+    return tuple(
+        sorted(path.parent.parent.name for path in CATALOGS_DIR.glob("*/LC_MESSAGES/messages.po"))
     )
 
 

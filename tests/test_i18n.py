@@ -253,12 +253,14 @@ def test_a_new_language_is_one_catalog_file(tmp_path, monkeypatch):
         encoding="utf-8",
     )
     monkeypatch.setattr(i18n, "CATALOGS_DIR", tmp_path)
+    i18n.languages.cache_clear()
     i18n.translations.cache_clear()
     try:
         assert catalog_language("es-MX") == "es"
         assert i18n.translations_for("es").gettext("Key events") == "Momentos clave"
         assert i18n.translations_for("es").gettext("Older updates") == "Older updates"
     finally:
+        i18n.languages.cache_clear()
         i18n.translations.cache_clear()
 
 
