@@ -51,11 +51,11 @@ def format_label(
     """The label of an entry published at ``moment`` on a blog in ``timezone`` whose language
     is ``language`` (a tag such as ``ar``; one without a catalog reads in English)."""
     local = moment.astimezone(zone(timezone))
-    cldr = locale(catalog_language(language))
+    language = catalog_language(language)
     abbreviation = local.tzname() or ""
     abbreviation = _ABBREVIATIONS.get(abbreviation, abbreviation)
     if abbreviation == "GMT":
-        abbreviation = cldr.zone_formats["gmt"] % ""
+        abbreviation = _greenwich(language)
 
     def expand(match: re.Match[str]) -> str:
         directive = match.group(1)
@@ -64,10 +64,16 @@ def format_label(
         if directive == "e":
             return str(local.day)
         if directive in _CLDR_PATTERNS:
-            return format_datetime(local, _CLDR_PATTERNS[directive], locale=cldr)
+            return format_datetime(local, _CLDR_PATTERNS[directive], locale=locale(language))
         return local.strftime(f"%{directive}")
 
     return _DIRECTIVE.sub(expand, label_format)
+
+
+@cache
+def _greenwich(language: str) -> str:
+    """GMT as catalog ``language`` writes it (CLDR): ``GMT``, ``غرينتش``, ``UTC``…"""
+    return str(locale(language).zone_formats["gmt"] % "")
 
 
 def blog_label_format(blog: Blog) -> str:
