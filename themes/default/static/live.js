@@ -28,7 +28,7 @@
   try {
     pluralRules = new Intl.PluralRules(strings.language);
   } catch (error) {
-    // No Intl here: "other" is every number's form.
+    // No Intl, or a language it does not know: "other" is every number's form.
   }
   var held = [];
   var dayHeadings = {};
@@ -38,11 +38,18 @@
   var timer = null;
   var stopped = false;
 
+  // A message with its %(name)s filled in (by a function: a label's "$&" stays as it is).
+  function fill(message, name, value) {
+    return (message || "").replace("%(" + name + ")s", function () {
+      return value;
+    });
+  }
+
   // "N new updates" in the form the language uses for N (Arabic has six).
   function newUpdates(count) {
     var forms = strings.newUpdates || {};
     var category = pluralRules ? pluralRules.select(count) : "other";
-    return (forms[category] || forms.other || "").replace("%(num)s", String(count));
+    return fill(forms[category] || forms.other, "num", String(count));
   }
 
   function element(html) {
@@ -197,7 +204,7 @@
       applyEntry(data);
       if (isNew) {
         if (document.hidden) unseen += 1;
-        announce((strings.newUpdate || "").replace("%(label)s", data.label || ""));
+        announce(fill(strings.newUpdate, "label", data.label || ""));
       }
     }
     showCount();

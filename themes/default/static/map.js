@@ -58,7 +58,10 @@
     canvas.className = "map-canvas";
     var caption = figure.querySelector("figcaption");
     var captionText = caption ? caption.textContent.trim() : "";
-    canvas.setAttribute("aria-label", captionText ? settings.labelCaptioned.replace("%(caption)s", captionText) : settings.label);
+    var captioned = settings.labelCaptioned.replace("%(caption)s", function () {
+      return captionText;
+    });
+    canvas.setAttribute("aria-label", captionText ? captioned : settings.label);
     figure.insertBefore(canvas, figure.firstChild);
     figure.classList.add("map-loading");
 
