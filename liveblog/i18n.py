@@ -29,6 +29,14 @@ def languages() -> tuple[str, ...]:
     )
 
 
+def language_names() -> dict[str, str]:
+    """Each catalog's language by its own name (``ar``: ``العربية``), for editors to choose."""
+    return {
+        language: locale(language).get_display_name(language) or language
+        for language in languages()
+    }
+
+
 def catalog_language(tag: str) -> str:
     """The catalog a blog in language ``tag`` reads in: ``ar-SY`` → ``ar``, ``pt-BR`` →
     ``pt_BR`` or else ``pt``, and English for a language without one."""

@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 from jinja2 import Environment
 
 from liveblog import i18n
+from liveblog import store
 from liveblog.i18n import CATALOGS_DIR
 from liveblog.i18n import catalog_language
 from liveblog.i18n import day_label
@@ -28,6 +29,7 @@ from liveblog.labels import blog_label_format
 from liveblog.labels import format_label
 from liveblog.labels import format_problem
 from liveblog.models import Blog
+from tests.editor_helpers import EditorClient
 from tests.support import ROOT
 from tests.support import soup
 
@@ -351,3 +353,23 @@ def test_feeds_speak_the_blogs_language(client, api):
     assert feed["language"] == "ar"
     assert feed["items"][0]["tags"] == ["حدث بارز"]
     assert feed["items"][0]["title"].startswith("تحديث ")
+
+
+def test_an_admin_makes_an_arabic_blog_in_the_editor(client, admin, session):
+    editor = EditorClient(client)
+    editor.log_in(admin.email)
+    form = soup(client.get("/editor/"))
+    assert {o["value"]: o["label"] for o in form.select("#languages option")} == {
+        "ar": "العربية",
+        "en": "English",
+        "fr": "français",
+    }
+    response = editor.post(
+        "/editor/blogs", {"title": "هجوم حماة", "slug": "hama-ar", "language": "ar"}
+    )
+    assert response.status_code == 303
+    blog = store.get_blog(session, "hama-ar")
+    assert (blog.language, blog.label_format) == ("ar", DEFAULT_FORMAT)
+    refused = editor.post("/editor/blogs", {"title": "x", "slug": "x", "language": "not a tag"})
+    assert refused.status_code == 422
+    assert "language tag" in soup(refused).select_one("#language-error").text
