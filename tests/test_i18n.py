@@ -370,6 +370,8 @@ def test_an_admin_makes_an_arabic_blog_in_the_editor(client, admin, session):
     assert response.status_code == 303
     blog = store.get_blog(session, "hama-ar")
     assert (blog.language, blog.label_format) == ("ar", DEFAULT_FORMAT)
+    preview = soup(client.get("/editor/blogs/hama-ar/")).select_one("#preview")
+    assert (preview["lang"], preview["dir"]) == ("ar", "rtl")
     refused = editor.post("/editor/blogs", {"title": "x", "slug": "x", "language": "not a tag"})
     assert refused.status_code == 422
     assert "language tag" in soup(refused).select_one("#language-error").text

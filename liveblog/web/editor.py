@@ -37,6 +37,7 @@ from ..errors import LiveblogError
 from ..errors import UploadError
 from ..errors import ValidationError
 from ..i18n import language_names
+from ..i18n import text_direction
 from ..labels import format_label
 from ..models import ROLES
 from ..models import Blog
@@ -292,7 +293,9 @@ def compose(slug: str) -> Response:
         "tiles": tiles["url"],
         "attribution": tiles["attribution"],
     }
-    return _page("compose.html", blog=blog, leaflet=leaflet)
+    return _page(
+        "compose.html", blog=blog, leaflet=leaflet, direction=text_direction(blog.language)
+    )
 
 
 # Users and API tokens (admins)
