@@ -163,7 +163,7 @@ def update_blog(session: Session, themes: Themes, slug: str, data: Any, actor: U
         for name, value in changed.items():
             setattr(blog, name, value)
         blog.updated_at = now
-        if "theme" in changed:
+        if "theme" in changed or "language" in changed:
             _rerender_blog(session, themes, blog)
         store.append_change(session, blog, "blog.updated")
     return blog
@@ -192,10 +192,11 @@ def rerender_entries(session: Session, themes: Themes) -> int:
 def _rerender_blog(session: Session, themes: Themes, blog: Blog) -> int:
     """Refresh the stored HTML of ``blog``'s entries in place, without new versions.
 
-    The HTML depends on the theme's block templates as well as on the entry.
+    The HTML depends on the theme's block templates and the blog's language (their
+    captions) as well as on the entry.
     """
     entries = session.scalars(select(Entry).where(Entry.blog_id == blog.id)).all()
-    templates = themes.environment(blog.theme)
+    templates = themes.environment(blog.theme, blog.language)
     for entry in entries:
         html = render_blocks(entry.blocks, templates)
         session.execute(update(Entry).where(Entry.id == entry.id).values(html=html))

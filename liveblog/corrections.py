@@ -4,6 +4,7 @@ from datetime import datetime
 
 from markupsafe import escape
 
+from .i18n import translations_for
 from .labels import format_label
 from .models import Blog
 from .models import Correction
@@ -15,14 +16,16 @@ TIME_FORMAT = "%H%M %Z"
 
 def correction_time(blog: Blog, correction: Correction) -> str:
     """``1305 GMT``: when the note was made, in the blog's time zone."""
-    return format_label(correction.created_at, blog.timezone, TIME_FORMAT)
+    return format_label(correction.created_at, blog.timezone, TIME_FORMAT, blog.language)
 
 
 def corrections_html(blog: Blog, entry: Entry) -> str:
     """The entry's notes as HTML paragraphs, oldest first, for readers away from our pages."""
+    gettext = translations_for(blog.language).gettext
     return "".join(
-        f'<p class="entry-correction"><strong>Correction, '
-        f"{escape(correction_time(blog, correction))}:</strong> {escape(correction.note)}</p>"
+        f'<p class="entry-correction"><strong>'
+        f"{escape(gettext('Correction, %(time)s:') % {'time': correction_time(blog, correction)})}"
+        f"</strong> {escape(correction.note)}</p>"
         for correction in entry.corrections
     )
 

@@ -37,10 +37,12 @@ from feedgen.ext.base import BaseEntryExtension
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
+from markupsafe import Markup
 from markupsafe import escape
 
 from .corrections import corrections_html
 from .corrections import last_modified
+from .i18n import translations_for
 from .labels import entry_label
 from .lru import LruCache
 from .models import Blog
@@ -54,8 +56,6 @@ MEDIA_TYPES = {
 }
 VARIANTS = ("all", "key-events")
 KEY_EVENT_TERM = "key-event"
-KEY_EVENT_LABEL = "Key event"
-ENDED_TITLE = "This live blog has ended"
 TITLE_SEPARATOR = " — "
 GENERATOR = "Liveblog"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -116,9 +116,15 @@ def entry_id(base_url: str, blog: Blog, entry: Entry) -> str:
 
 
 def feed_title(blog: Blog, variant: str = "all") -> str:
-    title = f"{blog.title} (ended)" if blog.status == "ended" else blog.title
+    gettext = translations_for(blog.language).gettext
+    title = (
+        gettext("%(title)s (ended)") % {"title": blog.title}
+        if blog.status == "ended"
+        else blog.title
+    )
     if variant == "key-events":
-        return f"{KEY_EVENT_LABEL}s{TITLE_SEPARATOR}{title}"
+        key_events = gettext("Key events")
+        return f"{key_events}{TITLE_SEPARATOR}{title}"
     return title
 
 
@@ -126,7 +132,8 @@ def feed_description(blog: Blog) -> str | None:
     """The standfirst, after a sentence saying that the blog has ended, if it has."""
     if blog.status != "ended":
         return blog.standfirst or None
-    return f"{ENDED_TITLE}. {blog.standfirst}".strip()
+    ended = translations_for(blog.language).gettext("This live blog has ended.")
+    return f"{ended} {blog.standfirst}".strip()
 
 
 @dataclass(frozen=True)
@@ -143,18 +150,29 @@ def ending(blog: Blog, links: FeedLinks) -> Ending | None:
     """The "This live blog has ended" item, for an ended blog."""
     if blog.status != "ended":
         return None
+    gettext = translations_for(blog.language).gettext
+    home = Markup('<a href="{}">{}</a>').format(links.home, blog.title)
+    sentence = gettext("This live blog has ended: no more updates will be added to %(blog)s.")
     return Ending(
         id=tag_uri(links.base, blog, f"{blog.slug}/ended"),
-        title=f"{ENDED_TITLE}{TITLE_SEPARATOR}{blog.title}",
+        title=gettext("This live blog has ended") + f"{TITLE_SEPARATOR}{blog.title}",
         moment=_utc(blog.ended_at or blog.changed_at),
-        html=f"<p>{escape(ENDED_TITLE)}: no more updates will be added to "
-        f'<a href="{escape(links.home)}">{escape(blog.title)}</a>.</p>',
+        html=Markup("<p>{}</p>").format(escape(sentence) % {"blog": home}),
     )
+
+
+def key_event_label(blog: Blog) -> str:
+    """The category of key events, in the blog's language."""
+    return translations_for(blog.language).gettext("Key event")
 
 
 def entry_title(blog: Blog, entry: Entry) -> str:
     """``Assault on Qomhana — Hama``, or ``UPDATE 0745 GMT — Hama`` without a headline."""
-    lead = entry.headline or entry_label(blog, entry) or f"Update {entry.id}"
+    lead = (
+        entry.headline
+        or entry_label(blog, entry)
+        or translations_for(blog.language).gettext("Update %(id)s") % {"id": entry.id}
+    )
     return f"{lead}{TITLE_SEPARATOR}{blog.title}"
 
 
@@ -246,7 +264,7 @@ def atom_feed(
         fe.author(name=_author_name(blog, entry))
         fe.content(_xml(entry_content(blog, entry, links.base)), type="html")
         if entry.key_event:
-            fe.category(term=KEY_EVENT_TERM, label=KEY_EVENT_LABEL)
+            fe.category(term=KEY_EVENT_TERM, label=key_event_label(blog))
     document: bytes = fg.atom_str(pretty=True)
     return document
 
@@ -272,7 +290,7 @@ def rss_feed(blog: Blog, entries: Sequence[Entry], links: FeedLinks, variant: st
         fe.dc.dc_creator(_author_name(blog, entry))
         fe.content(_xml(entry_content(blog, entry, links.base)), type="html")
         if entry.key_event:
-            fe.category(term=KEY_EVENT_TERM, label=KEY_EVENT_LABEL)
+            fe.category(term=KEY_EVENT_TERM, label=key_event_label(blog))
     document: bytes = fg.rss_str(pretty=True)
     return document
 
@@ -328,7 +346,7 @@ def _json_item(blog: Blog, entry: Entry, links: FeedLinks) -> dict[str, Any]:
     item["date_modified"] = entry_updated(entry).isoformat()
     item["authors"] = [{"name": _author_name(blog, entry)}]
     if entry.key_event:
-        item["tags"] = [KEY_EVENT_LABEL]
+        item["tags"] = [key_event_label(blog)]
     return item
 
 

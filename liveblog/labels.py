@@ -1,4 +1,4 @@
-"""Entry labels such as ``UPDATE 0745 GMT``, in the blog's own time zone. Pure."""
+"""Entry labels such as ``UPDATE 0745 GMT``, in the blog's own time zone and language. Pure."""
 
 import re
 from datetime import datetime
@@ -6,6 +6,11 @@ from functools import cache
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
+from babel.dates import format_datetime
+
+from .i18n import catalog_language
+from .i18n import locale
+from .i18n import translations
 from .models import Blog
 from .models import Entry
 
@@ -14,6 +19,8 @@ DIRECTIVES = "HMIpdmyYbBaAeZ%"
 _DIRECTIVE = re.compile(r"%(.?)")
 # Newsrooms write Greenwich time as GMT even where the zone database says UTC.
 _ABBREVIATIONS = {"UTC": "GMT"}
+# Names of days, months and AM/PM come from CLDR (Babel), in the blog's language.
+_CLDR_PATTERNS = {"a": "EEE", "A": "EEEE", "b": "MMM", "B": "MMMM", "p": "a"}
 
 
 @cache
@@ -38,11 +45,17 @@ def format_problem(label_format: str) -> str | None:
     return None
 
 
-def format_label(moment: datetime, timezone: str, label_format: str = DEFAULT_FORMAT) -> str:
-    """The label of an entry published at ``moment`` on a blog in ``timezone``."""
+def format_label(
+    moment: datetime, timezone: str, label_format: str = DEFAULT_FORMAT, language: str = "en"
+) -> str:
+    """The label of an entry published at ``moment`` on a blog in ``timezone`` whose language
+    is ``language`` (a tag such as ``ar``; one without a catalog reads in English)."""
     local = moment.astimezone(zone(timezone))
+    language = catalog_language(language)
     abbreviation = local.tzname() or ""
     abbreviation = _ABBREVIATIONS.get(abbreviation, abbreviation)
+    if abbreviation == "GMT":
+        abbreviation = _greenwich(language)
 
     def expand(match: re.Match[str]) -> str:
         directive = match.group(1)
@@ -50,13 +63,30 @@ def format_label(moment: datetime, timezone: str, label_format: str = DEFAULT_FO
             return abbreviation
         if directive == "e":
             return str(local.day)
+        if directive in _CLDR_PATTERNS:
+            return format_datetime(local, _CLDR_PATTERNS[directive], locale=locale(language))
         return local.strftime(f"%{directive}")
 
     return _DIRECTIVE.sub(expand, label_format)
+
+
+@cache
+def _greenwich(language: str) -> str:
+    """GMT as catalog ``language`` writes it (CLDR): ``GMT``, ``غرينتش``, ``UTC``…"""
+    return str(locale(language).zone_formats["gmt"] % "")
+
+
+def blog_label_format(blog: Blog) -> str:
+    """The blog's label format; the default one is said in the blog's language."""
+    if blog.label_format != DEFAULT_FORMAT:
+        return blog.label_format
+    # Translators: the default entry label, as strftime directives (%H%M hours and minutes,
+    # %Z the zone); only the directives of DIRECTIVES may appear.
+    return translations(catalog_language(blog.language)).gettext("UPDATE %H%M %Z")
 
 
 def entry_label(blog: Blog, entry: Entry) -> str | None:
     """The label an entry shows (``UPDATE 0745 GMT``); None until it has a publication time."""
     if entry.published_at is None:
         return None
-    return format_label(entry.published_at, blog.timezone, blog.label_format)
+    return format_label(entry.published_at, blog.timezone, blog_label_format(blog), blog.language)

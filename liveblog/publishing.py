@@ -274,7 +274,7 @@ def render_entry(blocks: list[dict[str, Any]], themes: Themes, blog: Blog, data:
     """The entry's HTML, as ``blog``'s theme shows it; Markdown nested too deeply for the
     parser is an error in the input ``data`` (its ``body``, else its ``blocks``)."""
     try:
-        return render_blocks(blocks, themes.environment(blog.theme))
+        return render_blocks(blocks, themes.environment(blog.theme, blog.language))
     except RecursionError:
         field = "body" if "body" in data else "blocks"
         raise _invalid(field, "nests lists or quotes too deeply to show; flatten them") from None

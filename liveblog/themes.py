@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 
@@ -17,6 +18,12 @@ from jinja2 import PrefixLoader
 from jinja2 import select_autoescape
 
 from .embeds.images import srcset
+from .i18n import CATALOGS_DIR
+from .i18n import catalog_language
+from .i18n import cldr_date
+from .i18n import live_strings
+from .i18n import text_direction
+from .i18n import translations
 
 DEFAULT_THEME = "default"
 
@@ -40,7 +47,7 @@ class Theme:
 
 
 class Themes:
-    """The installed themes, with one cached Jinja environment per theme."""
+    """The installed themes, with one cached Jinja environment per theme and language."""
 
     def __init__(self, themes_dir: Path = THEMES_DIR, override_dir: Path | None = None) -> None:
         self.override_dir = override_dir
@@ -49,7 +56,7 @@ class Themes:
             for path in sorted(themes_dir.iterdir())
             if (path / "theme.toml").is_file()
         }
-        self._environments: dict[str, Environment] = {}
+        self._environments: dict[tuple[str, str], Environment] = {}
         self._versions: dict[str, str] = {}
         self._digests: dict[tuple[str, str], str] = {}
 
@@ -67,9 +74,11 @@ class Themes:
             chain.append(self.themes[DEFAULT_THEME])
         return chain
 
-    def environment(self, name: str) -> Environment:
-        """The Jinja environment for blogs on theme ``name`` (built once)."""
-        if name not in self._environments:
+    def environment(self, name: str, language: str = "en") -> Environment:
+        """The Jinja environment for blogs on theme ``name`` in ``language`` (a tag such as
+        ``ar``), built once per catalog: ``_()`` and ``ngettext()`` speak its language."""
+        key = (name, catalog_language(language))
+        if key not in self._environments:
             environment = Environment(
                 loader=self._loader(name),
                 autoescape=select_autoescape(default=True, default_for_string=True),
@@ -77,17 +86,22 @@ class Themes:
                 lstrip_blocks=True,
                 extensions=["jinja2.ext.i18n"],
             )
-            environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+            environment.install_gettext_translations(  # type: ignore[attr-defined]
+                translations(key[1]), newstyle=True
+            )
             environment.filters["iso"] = iso_seconds
             environment.filters["srcset"] = srcset
-            self._environments[name] = environment
-        return self._environments[name]
+            environment.filters["direction"] = text_direction
+            environment.filters["cldr_date"] = partial(cldr_date, language=key[1])
+            environment.globals["live_strings"] = live_strings(key[1])
+            self._environments[key] = environment
+        return self._environments[key]
 
     def version(self, name: str) -> str:
-        """A digest of every file ``name`` renders with; part of reader ETags."""
+        """A digest of every file ``name`` renders with, catalogs too; part of reader ETags."""
         if name not in self._versions:
             digest = hashlib.sha256()
-            folders = [theme.path for theme in self.chain(name)]
+            folders = [theme.path for theme in self.chain(name)] + [CATALOGS_DIR]
             if self.override_dir:
                 folders.insert(0, self.override_dir)
             for folder in folders:

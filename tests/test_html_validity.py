@@ -134,3 +134,42 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
     files.append(host)
     errors = check(files)
     assert errors == [], "\n".join(errors)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_arabic_and_french_pages_have_no_html_errors(client, api, tmp_path):
+    files = []
+    for language, title in (("ar", "هجوم حماة"), ("fr", "Offensive sur Hama")):
+        slug = f"hama-{language}"
+        api.as_role("admin").post(
+            "/api/v1/blogs",
+            json={"slug": slug, "title": title, "status": "live", "language": language},
+        )
+        api.post_entry(blog=slug, body="Première.", pinned=True, key_event=True)
+        edited = api.post_entry(
+            blog=slug,
+            headline="عاجل",
+            blocks=[
+                {"type": "social", "url": "https://x.com/a/status/1", "text": "قصف"},
+                {"type": "map", "center": {"lat": 35.2, "lon": 36.7}, "zoom": 3},
+                {"type": "video", "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
+            ],
+        )
+        assert api.edit_entry(edited, body="تصحيح.").status_code == 200
+        deleted = api.post_entry(blog=slug, body="Retirée.")
+        api.delete(f"/api/v1/blogs/{slug}/entries/{deleted['id']}", headers={"If-Match": '"1"'})
+        pages = {
+            "live": f"/{slug}/",
+            "permalink": f"/{slug}/updates/{edited['id']}",
+            "gone": f"/{slug}/updates/{deleted['id']}",
+            "embed": f"/{slug}/embed",
+            "teaser": f"/{slug}/embed?teaser=5",
+            "card": f"/{slug}/embed?update={edited['id']}",
+            "card-gone": f"/{slug}/embed?update={deleted['id']}",
+        }
+        for name, path in pages.items():
+            target = tmp_path / f"{language}-{name}.html"
+            target.write_bytes(client.get(path).data)
+            files.append(target)
+    errors = check(files)
+    assert errors == [], "\n".join(errors)

@@ -181,9 +181,15 @@ def blog_input(themes: list[str]) -> dict[str, Schema]:
         "status": choice(BLOG_STATUSES),
         "timezone": text(64, description="An IANA time zone such as Europe/London"),
         "label_format": text(
-            100, description="strftime directives %H %M %I %p %d %m %y %Y %b %B %a %A %e %Z"
+            100,
+            description="strftime directives %H %M %I %p %d %m %y %Y %b %B %a %A %e %Z; "
+            "the default, UPDATE %H%M %Z, is said in the blog's language",
         ),
-        "language": text(35, description="A language tag such as en, ar or pt-BR"),
+        "language": text(
+            35,
+            description="A language tag such as en, ar or pt-BR: what readers' pages say "
+            "around the entries, and their direction; English where no catalog has it",
+        ),
         "theme": choice(tuple(themes)),
         "embed_widgets": {"type": "boolean"},
         "embed_origins": EMBED_ORIGINS,

@@ -36,6 +36,8 @@ from ..errors import Forbidden
 from ..errors import LiveblogError
 from ..errors import UploadError
 from ..errors import ValidationError
+from ..i18n import language_names
+from ..i18n import text_direction
 from ..labels import format_label
 from ..models import ROLES
 from ..models import Blog
@@ -215,13 +217,22 @@ def _dashboard(status: int = 200, form: dict[str, Any] | None = None, **extra: A
         blogs=store.list_blogs(db.session()),
         pending=store.pending_reviews(db.session()) if _user().can("editor") else {},
         themes=themes().names(),
-        form=form or {"label_format": "UPDATE %H%M %Z", "timezone": "UTC", "theme": "default"},
+        languages=language_names(),
+        form=form
+        or {
+            "label_format": "UPDATE %H%M %Z",
+            "timezone": "UTC",
+            "language": "en",
+            "theme": "default",
+        },
         errors=extra.pop("errors", {}),
         **extra,
     )
 
 
-BLOG_FORM = ("title", "slug", "standfirst", "timezone", "label_format", "theme", "status")
+BLOG_FORM = (
+    "title", "slug", "standfirst", "timezone", "label_format", "language", "theme", "status",
+)  # fmt: skip
 PHOTO_FORM = ("alt", "caption", "credit")
 
 
@@ -282,7 +293,9 @@ def compose(slug: str) -> Response:
         "tiles": tiles["url"],
         "attribution": tiles["attribution"],
     }
-    return _page("compose.html", blog=blog, leaflet=leaflet)
+    return _page(
+        "compose.html", blog=blog, leaflet=leaflet, direction=text_direction(blog.language)
+    )
 
 
 # Users and API tokens (admins)

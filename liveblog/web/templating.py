@@ -22,6 +22,8 @@ from ..feeds import MEDIA_TYPES
 from ..feeds import VARIANTS
 from ..feeds import feed_path
 from ..history import TextRun
+from ..i18n import catalog_language
+from ..i18n import day_label
 from ..labels import entry_label
 from ..labels import format_label
 from ..labels import zone
@@ -50,7 +52,9 @@ class EntryView:
     """One entry as every reader surface shows it (rendered by ``_entry.html``)."""
 
     id: int = field(metadata={"help": "Public, stable id; the anchor is update-<id>"})
-    label: str = field(metadata={"help": "e.g. UPDATE 0745 GMT, in the blog's time zone"})
+    label: str = field(
+        metadata={"help": "e.g. UPDATE 0745 GMT, in the blog's time zone and language"}
+    )
     headline: str | None = field(metadata={"help": "Optional headline (plain text)"})
     summary: str = field(metadata={"help": "The first words of the body (plain text)"})
     author: str = field(metadata={"help": "The author's display name"})
@@ -67,7 +71,7 @@ class EntryView:
         metadata={"help": "The page of its published versions, once it has several"}
     )
     day: date = field(metadata={"help": "Local calendar day, for day headings"})
-    day_label: str = field(metadata={"help": "e.g. Friday 24 March 2017"})
+    day_label: str = field(metadata={"help": "e.g. Friday 24 March 2017, in the blog's language"})
     pinned: bool = field(metadata={"help": "Pinned to the top of the live page"})
     key_event: bool = field(metadata={"help": "Listed among the key events"})
     version: int = field(metadata={"help": "Changes with every edit"})
@@ -108,7 +112,9 @@ def entry_view(blog: Blog, entry: Entry) -> EntryView:
         html=Markup(entry.html),
         published_at=entry.published_at,
         edited_at=edited,
-        edited_label=format_label(edited, blog.timezone, TIME_FORMAT) if edited else None,
+        edited_label=format_label(edited, blog.timezone, TIME_FORMAT, blog.language)
+        if edited
+        else None,
         corrections=tuple(
             CorrectionView(
                 note=correction.note,
@@ -119,7 +125,7 @@ def entry_view(blog: Blog, entry: Entry) -> EntryView:
         ),
         history_path=history_path(blog, entry) if entry.edited_at else None,
         day=local.date(),
-        day_label=local.strftime("%A %-d %B %Y"),
+        day_label=day_label(local.date(), catalog_language(blog.language)),
         pinned=entry.pinned,
         key_event=entry.key_event,
         version=entry.version,
@@ -135,8 +141,8 @@ def themes() -> Themes:
 
 
 def templates(blog: Blog) -> Environment:
-    """The Jinja environment of the blog's theme."""
-    return theme_templates(blog.theme)
+    """The Jinja environment of the blog's theme, in the blog's language."""
+    return theme_templates(blog.theme, blog.language)
 
 
 def render_page(blog: Blog, template: str, **context: Any) -> str:
@@ -144,9 +150,9 @@ def render_page(blog: Blog, template: str, **context: Any) -> str:
     return templates(blog).get_template(template).render(blog=blog, **context)
 
 
-def theme_templates(theme: str) -> Environment:
-    """The Jinja environment of ``theme``, with the helpers templates may call."""
-    environment = themes().environment(theme)
+def theme_templates(theme: str, language: str = "en") -> Environment:
+    """The Jinja environment of ``theme`` in ``language``, with the helpers templates may call."""
+    environment = themes().environment(theme, language)
     if "asset" not in environment.globals:
         environment.globals.update(
             url_for=url_for,

@@ -22,6 +22,14 @@
   var announcer = document.querySelector(".live-announcer");
   var reveal = root.querySelector(".live-reveal");
   var baseTitle = document.title;
+  // The page's words, in the blog's language (see _live.html): this script holds none.
+  var strings = JSON.parse(root.getAttribute("data-strings") || "{}");
+  var pluralRules = null;
+  try {
+    pluralRules = new Intl.PluralRules(strings.language);
+  } catch (error) {
+    // No Intl, or a language it does not know: "other" is every number's form.
+  }
   var held = [];
   var dayHeadings = {};
   var unseen = 0;
@@ -29,6 +37,20 @@
   var failures = 0;
   var timer = null;
   var stopped = false;
+
+  // A message with its %(name)s filled in (by a function: a label's "$&" stays as it is).
+  function fill(message, name, value) {
+    return (message || "").replace("%(" + name + ")s", function () {
+      return value;
+    });
+  }
+
+  // "N new updates" in the form the language uses for N (Arabic has six).
+  function newUpdates(count) {
+    var forms = strings.newUpdates || {};
+    var category = pluralRules ? pluralRules.select(count) : "other";
+    return fill(forms[category] || forms.other, "num", String(count));
+  }
 
   function element(html) {
     var template = document.createElement("template");
@@ -118,7 +140,7 @@
     // The server ends the stream ("stop") once a blog has ended and every change is sent:
     // a later change may still come (a correction), or the blog may go live again.
     if (status && (data.status === "ended" || data.status === "live")) {
-      status.textContent = data.status === "ended" ? "Ended" : "Live";
+      status.textContent = (data.status === "ended" ? strings.ended : strings.live) || "";
       status.className = "blog-status blog-status-" + data.status;
     }
   }
@@ -130,7 +152,7 @@
   function showCount() {
     document.title = unseen ? "(" + unseen + ") " + baseTitle : baseTitle;
     if (held.length) {
-      reveal.textContent = held.length === 1 ? "1 new update" : held.length + " new updates";
+      reveal.textContent = newUpdates(held.length);
       root.hidden = false;
     } else {
       root.hidden = true;
@@ -177,12 +199,12 @@
     if (isNew && (readingFurtherDown() || held.length)) {
       held.push(data);
       unseen += 1;
-      announce(held.length === 1 ? "1 new update" : held.length + " new updates");
+      announce(newUpdates(held.length));
     } else {
       applyEntry(data);
       if (isNew) {
         if (document.hidden) unseen += 1;
-        announce("New update: " + (data.label || ""));
+        announce(fill(strings.newUpdate, "label", data.label || ""));
       }
     }
     showCount();

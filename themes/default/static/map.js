@@ -10,7 +10,10 @@
     leaflet: script.getAttribute("data-leaflet"),
     leafletCss: script.getAttribute("data-leaflet-css"),
     tiles: script.getAttribute("data-tiles"),
-    attribution: script.getAttribute("data-attribution") || ""
+    attribution: script.getAttribute("data-attribution") || "",
+    // The page's words, in the blog's language: this script holds none of its own.
+    label: script.getAttribute("data-map-label") || "",
+    labelCaptioned: script.getAttribute("data-map-label-captioned") || ""
   };
   var loading = null;
   var observer = null;
@@ -54,7 +57,11 @@
     var canvas = document.createElement("div");
     canvas.className = "map-canvas";
     var caption = figure.querySelector("figcaption");
-    canvas.setAttribute("aria-label", "Interactive map" + (caption ? ": " + caption.textContent.trim() : ""));
+    var captionText = caption ? caption.textContent.trim() : "";
+    var captioned = settings.labelCaptioned.replace("%(caption)s", function () {
+      return captionText;
+    });
+    canvas.setAttribute("aria-label", captionText ? captioned : settings.label);
     figure.insertBefore(canvas, figure.firstChild);
     figure.classList.add("map-loading");
 
