@@ -6,7 +6,10 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Text
+from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import literal
@@ -216,6 +219,42 @@ def neighbours(session: Session, blog: Blog, entry: Entry) -> tuple[Entry | None
     older = published.where(position < here).order_by(Entry.published_at.desc(), Entry.id.desc())
     newer = published.where(position > here).order_by(Entry.published_at, Entry.id)
     return session.scalars(older.limit(1)).first(), session.scalars(newer.limit(1)).first()
+
+
+def first_published_at(session: Session, blog: Blog) -> datetime | None:
+    """When the blog's earliest published entry is dated (editors may back-date entries)."""
+    query = select(func.min(Entry.published_at)).where(
+        Entry.blog_id == blog.id, Entry.status == "published"
+    )
+    moment: datetime | None = session.scalar(query)
+    return moment
+
+
+def first_map(session: Session, blog: Blog) -> dict[str, Any] | None:
+    """The first map block of the blog's earliest published entry that has one.
+
+    The stored JSON's text is searched for a quoted ``"map"`` on both databases, so only
+    entries that might hold a map are read; their blocks say which do.
+    """
+    query = (
+        select(Entry)
+        .where(
+            Entry.blog_id == blog.id,
+            Entry.status == "published",
+            cast(Entry.blocks, Text).like('%"map"%'),
+        )
+        .order_by(Entry.published_at, Entry.id)
+        .execution_options(yield_per=20)
+    )
+    result = session.scalars(query)
+    try:
+        for entry in result:
+            for block in entry.blocks:
+                if block["type"] == "map":
+                    return block
+        return None
+    finally:
+        result.close()
 
 
 def pinned_entry(session: Session, blog: Blog) -> Entry | None:
