@@ -194,3 +194,13 @@ def test_a_logo_that_could_not_be_shown_stops_the_start(make_app, url):
     with pytest.raises(SystemExit) as caught:
         make_app(PUBLISHER_LOGO_URL=url)
     assert "LIVEBLOG_PUBLISHER_LOGO_URL must be an http(s) URL or a path" in str(caught.value)
+
+
+def test_the_demo_is_described_within_the_vocabulary(demo_app):
+    client = demo_app.test_client()
+    live = json_ld(client.get("/syria-hama-offensive/"))
+    assert problems(live) == []
+    assert live["about"]["location"]["name"] == "Qomhana"
+    with_map = next(u for u in live["liveBlogUpdate"] if "contentLocation" in u)
+    permalink = json_ld(client.get(with_map["url"].removeprefix("https://news.example")))
+    assert problems(permalink) == [] and permalink["contentLocation"] == with_map["contentLocation"]

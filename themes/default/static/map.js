@@ -72,7 +72,13 @@
     canvas.className = "map-canvas";
     var caption = figure.querySelector("figcaption");
     canvas.setAttribute("aria-label", "Interactive map" + (caption ? ": " + caption.textContent.trim() : ""));
-    var box = figure.querySelector(".map-box") || figure;
+    var box = figure.querySelector(".map-box");
+    if (!box) {
+      // Stored before maps had their box (until `liveblog rerender`): the map gets one on top.
+      box = document.createElement("div");
+      box.className = "map-box";
+      figure.insertBefore(box, figure.firstChild);
+    }
     box.insertBefore(canvas, box.firstChild);
     figure.classList.add("map-loading");
 
