@@ -8,8 +8,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text
-from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import literal
@@ -230,31 +228,27 @@ def first_published_at(session: Session, blog: Blog) -> datetime | None:
     return moment
 
 
-def first_map(session: Session, blog: Blog) -> dict[str, Any] | None:
-    """The first map block of the blog's earliest published entry that has one.
+FIRST_MAP_WITHIN = 200
+"""How many of a blog's earliest published entries are searched for its first map."""
 
-    The stored JSON's text is searched for a quoted ``"map"`` on both databases, so only
-    entries that might hold a map are read; their blocks say which do.
+
+def first_map(session: Session, blog: Blog) -> dict[str, Any] | None:
+    """The first map block among the blog's earliest published entries, if any.
+
+    Only the first ``FIRST_MAP_WITHIN`` are read (through the timeline index), so a live
+    page of a long blog costs the same as a short one's.
     """
     query = (
-        select(Entry)
-        .where(
-            Entry.blog_id == blog.id,
-            Entry.status == "published",
-            cast(Entry.blocks, Text).like('%"map"%'),
-        )
+        select(Entry.blocks)
+        .where(Entry.blog_id == blog.id, Entry.status == "published")
         .order_by(Entry.published_at, Entry.id)
-        .execution_options(yield_per=20)
+        .limit(FIRST_MAP_WITHIN)
     )
-    result = session.scalars(query)
-    try:
-        for entry in result:
-            for block in entry.blocks:
-                if block["type"] == "map":
-                    return block
-        return None
-    finally:
-        result.close()
+    for blocks in session.scalars(query):
+        for block in blocks:
+            if block["type"] == "map":
+                return dict(block)
+    return None
 
 
 def pinned_entry(session: Session, blog: Blog) -> Entry | None:

@@ -204,3 +204,13 @@ def test_the_demo_is_described_within_the_vocabulary(demo_app):
     with_map = next(u for u in live["liveBlogUpdate"] if "contentLocation" in u)
     permalink = json_ld(client.get(with_map["url"].removeprefix("https://news.example")))
     assert problems(permalink) == [] and permalink["contentLocation"] == with_map["contentLocation"]
+
+
+def test_the_event_is_placed_by_the_earliest_published_map(api, client):
+    elsewhere = {"type": "map", "center": {"lat": 33.5, "lon": 36.3}, "markers": []}
+    damascus = {**elsewhere, "markers": [{"lat": 33.51, "lon": 36.29, "label": "Damascus"}]}
+    api.post_entry(blocks=[elsewhere], status="draft", published_at="2017-03-20T00:00:00Z")
+    api.post_entry(body="Later.", blocks=[MAP], published_at="2017-03-24T09:00:00Z")
+    api.post_entry(body="Earlier.", blocks=[damascus], published_at="2017-03-23T09:00:00Z")
+    data = json_ld(client.get("/hama/"))
+    assert data["about"]["location"]["name"] == "Damascus" and problems(data) == []
