@@ -214,3 +214,13 @@ def test_the_event_is_placed_by_the_earliest_published_map(api, client):
     api.post_entry(body="Earlier.", blocks=[damascus], published_at="2017-03-23T09:00:00Z")
     data = json_ld(client.get("/hama/"))
     assert data["about"]["location"]["name"] == "Damascus" and problems(data) == []
+
+
+def test_a_corrected_update_stays_within_the_vocabulary(api, client, story):
+    response = api.edit_entry(story["map"], body="Rebels enter Kawkab.", correction="Not Qomhana.")
+    assert response.status_code == 200
+    for path in ("/hama/", f"/hama/updates/{story['map']['id']}"):
+        data = json_ld(client.get(path))
+        assert problems(data) == []
+    assert data["correction"][0]["@type"] == "CorrectionComment"
+    assert data["dateModified"] == data["correction"][0]["datePublished"]
