@@ -8,10 +8,11 @@ PORT ?= 8000
 VNU_VERSION := 26.9.27
 AXE_VERSION := 4.14.1
 LEAFLET_VERSION := 1.9.4
+LIGHTHOUSE_VERSION := 12.2.3
 LEAFLET_DIR := themes/default/static/vendor/leaflet
 NGINX_BROTLI := /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so
 
-.PHONY: run test test-tools lint golden clean vendor-leaflet
+.PHONY: run test test-tools lint golden clean vendor-leaflet lighthouse
 
 $(VENV)/installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +72,17 @@ vendor-leaflet:
 	      .tools/leaflet/package/dist/leaflet.css .tools/leaflet/package/dist/images \
 	      .tools/leaflet/package/LICENSE $(LEAFLET_DIR)/
 	echo "Leaflet $(LEAFLET_VERSION), from the npm package leaflet@$(LEAFLET_VERSION) (make vendor-leaflet)." > $(LEAFLET_DIR)/VERSION
+
+# Lighthouse on the demo's live page and map permalink (bench/lighthouse.py; a benchmark,
+# not a test). Lighthouse 13 wants Node 22, so 12 is pinned, in a folder of its own.
+.tools/lighthouse-$(LIGHTHOUSE_VERSION):
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	mkdir -p .tools/lighthouse
+	npm install --prefix .tools/lighthouse -E --no-audit --no-fund --silent lighthouse@$(LIGHTHOUSE_VERSION)
+	touch $@
+
+lighthouse: $(VENV)/installed .tools/lighthouse-$(LIGHTHOUSE_VERSION)
+	$(BIN)/python bench/lighthouse.py --details
 
 test: lint test-tools
 	$(BIN)/pytest

@@ -44,6 +44,14 @@ SETTINGS = (
     Setting("MAX_REQUEST_BYTES", 1_048_576, "Largest request body accepted (413 beyond)"),
     Setting("SITE_NAME", "Liveblog", "The publisher's name on pages and in structured data"),
     Setting(
+        "PUBLISHER_LOGO_URL",
+        None,
+        "The publisher's logo in structured data: an http(s) URL or a path on this site, "
+        "such as /media/logo.png; none: no logo is named",
+    ),
+    Setting("PUBLISHER_LOGO_WIDTH", 0, "The logo's width in pixels; 0: not stated"),
+    Setting("PUBLISHER_LOGO_HEIGHT", 0, "The logo's height in pixels; 0: not stated"),
+    Setting(
         "READER_PAGE_SIZE", 20, "Entries on the first view of a live page and on each older page"
     ),
     Setting("READER_MAX_AGE", 5, "Seconds a CDN may serve a reader page or feed (s-maxage)"),
@@ -179,6 +187,7 @@ def load_config(
         "LIVEBLOG_GRIP_URL",
         "Pushpin's publish endpoint, such as http://127.0.0.1:5561/ (several: spaces between)",
     )
+    config["PUBLISHER_LOGO_URL"] = _logo_url(config["PUBLISHER_LOGO_URL"])
     config["GRIP_KEY"] = _grip_key(config["GRIP_URL"], config["GRIP_KEY"])
     config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_BYTES"]
 
@@ -228,6 +237,19 @@ def _http_urls(value: Any, name: str, wanted: str) -> list[str]:
         if url and not _is_http_url(url):
             raise SystemExit(f"{name} must be {wanted}, not {url!r}")
     return [url for url in urls if url]
+
+
+def _logo_url(value: Any) -> str | None:
+    """PUBLISHER_LOGO_URL, once it is an http(s) URL or a path on this site."""
+    if not value:
+        return None
+    url = str(value)
+    if (url.startswith("/") and not url.startswith("//")) or _is_http_url(url):
+        return url
+    raise SystemExit(
+        "LIVEBLOG_PUBLISHER_LOGO_URL must be an http(s) URL or a path on this site such as "
+        f"/media/logo.png, not {url!r}"
+    )
 
 
 def _is_http_url(url: Any) -> bool:

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -216,6 +217,38 @@ def neighbours(session: Session, blog: Blog, entry: Entry) -> tuple[Entry | None
     older = published.where(position < here).order_by(Entry.published_at.desc(), Entry.id.desc())
     newer = published.where(position > here).order_by(Entry.published_at, Entry.id)
     return session.scalars(older.limit(1)).first(), session.scalars(newer.limit(1)).first()
+
+
+def first_published_at(session: Session, blog: Blog) -> datetime | None:
+    """When the blog's earliest published entry is dated (editors may back-date entries)."""
+    query = select(func.min(Entry.published_at)).where(
+        Entry.blog_id == blog.id, Entry.status == "published"
+    )
+    moment: datetime | None = session.scalar(query)
+    return moment
+
+
+FIRST_MAP_WITHIN = 200
+"""How many of a blog's earliest published entries are searched for its first map."""
+
+
+def first_map(session: Session, blog: Blog) -> dict[str, Any] | None:
+    """The first map block among the blog's earliest published entries, if any.
+
+    Only the first ``FIRST_MAP_WITHIN`` are read (through the timeline index), so a live
+    page of a long blog costs the same as a short one's.
+    """
+    query = (
+        select(Entry.blocks)
+        .where(Entry.blog_id == blog.id, Entry.status == "published")
+        .order_by(Entry.published_at, Entry.id)
+        .limit(FIRST_MAP_WITHIN)
+    )
+    for blocks in session.scalars(query):
+        for block in blocks:
+            if block["type"] == "map":
+                return dict(block)
+    return None
 
 
 def pinned_entry(session: Session, blog: Blog) -> Entry | None:

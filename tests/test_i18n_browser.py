@@ -85,8 +85,11 @@ def test_the_layout_mirrors(page):
     assert style(page, ".key-events ol", "paddingRight") == "20px"
     assert style(page, ".key-events ol", "paddingLeft") == "0px"
     assert page.inner_text("#key-events-title") == "أبرز الأحداث"
-    assert style(page, ".map-places", "paddingLeft") == "0px"
-    assert float(style(page, ".map-places", "paddingRight")[:-2]) > 0
+    # The bullets' room is at the start of the line: on the right.
+    pixels = {
+        side: float(style(page, ".map-places", f"padding{side}")[:-2]) for side in ("Left", "Right")
+    }
+    assert pixels["Right"] > pixels["Left"]
     # A headline's words sit against the right edge.
     words = page.eval_on_selector(
         ".updates .entry-key-event .entry-headline",

@@ -37,8 +37,8 @@ from .conditional import shared_cache_control
 from .pagecache import SEQ_HEADER
 from .security import content_security_policy
 from .security import reader_headers
-from .structured_data import blog_posting
 from .structured_data import live_blog_posting
+from .structured_data import update_page
 from .templating import CorrectionView
 from .templating import VersionView
 from .templating import entry_description
@@ -152,7 +152,12 @@ def live_page(slug: str) -> Response:
             feeds=feed_links(blog),
             oembed=oembed_link(blog_url(blog)),
             image=image_of(blog),
-            structured_data=live_blog_posting(blog, shown),
+            structured_data=live_blog_posting(
+                blog,
+                shown,
+                first_update=store.first_published_at(db.session(), blog),
+                first_map=store.first_map(db.session(), blog),
+            ),
             widgets=widget_scripts(blog),
         )
         return html_page(body, widgets=page_widgets(blog, shown))
@@ -185,7 +190,7 @@ def entry(slug: str, entry_id: int) -> Response:
             image=image_of(blog, found),
             feeds=feed_links(blog),
             oembed=oembed_link(view.url),
-            structured_data={"@context": "https://schema.org", **blog_posting(blog, found)},
+            structured_data=update_page(blog, found),
             widgets=widget_scripts(blog),
         )
         return html_page(body, widgets=page_widgets(blog, [found]))

@@ -1,36 +1,71 @@
-"""schema.org structured data (JSON-LD) for the live page and each permalink."""
+"""schema.org structured data (JSON-LD) for the live page and each permalink.
+
+tests/test_structured_data.py holds every type and property used here to the schema.org
+vocabulary in tests/data.
+"""
 
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
 
+from ..blocks import Block
 from ..corrections import last_modified
 from ..models import Blog
 from ..models import Entry
 from ..summaries import plain_text
 from ..themes import iso_seconds
+from .templating import absolute_url
 from .templating import entry_view
-from .templating import image_of
+from .templating import picture_of
 from .urls import absolute
 from .urls import blog_url
+
+JsonLd = dict[str, Any]
 
 
 def _iso(moment: datetime | None) -> str | None:
     return iso_seconds(moment) if moment else None
 
 
-def _publisher() -> dict[str, str]:
-    return {"@type": "Organization", "name": current_app.config["SITE_NAME"], "url": absolute("/")}
+def _web_page(url: str) -> JsonLd:
+    return {"@type": "WebPage", "@id": url, "url": url}
 
 
-def blog_posting(blog: Blog, entry: Entry) -> dict[str, Any]:
+def _image_object(picture: dict[str, Any]) -> JsonLd:
+    return {"@type": "ImageObject", **picture}
+
+
+def _publisher() -> JsonLd:
+    config = current_app.config
+    publisher: JsonLd = {"@type": "Organization", "name": config["SITE_NAME"], "url": absolute("/")}
+    if config["PUBLISHER_LOGO_URL"]:
+        sides = {"width": config["PUBLISHER_LOGO_WIDTH"], "height": config["PUBLISHER_LOGO_HEIGHT"]}
+        publisher["logo"] = _image_object(
+            {"url": absolute_url(config["PUBLISHER_LOGO_URL"])}
+            | {side: int(pixels) for side, pixels in sides.items() if pixels}
+        )
+    return publisher
+
+
+def map_place(block: Block) -> JsonLd:
+    """The place a map shows: its first marker (with the marker's name), else its centre."""
+    point = (block.get("markers") or [block["center"]])[0]
+    place: JsonLd = {"@type": "Place"}
+    if point.get("label"):
+        place["name"] = point["label"]
+    place["geo"] = {"@type": "GeoCoordinates", "latitude": point["lat"], "longitude": point["lon"]}
+    return place
+
+
+def blog_posting(blog: Blog, entry: Entry) -> JsonLd:
     """schema.org BlogPosting for one entry."""
     view = entry_view(blog, entry)
-    return {
+    data: JsonLd = {
         "@type": "BlogPosting",
         "@id": view.url,
         "url": view.url,
+        "mainEntityOfPage": _web_page(view.url),
         "headline": f"{view.title} — {blog.title}"[:110],
         "datePublished": _iso(entry.published_at),
         "dateModified": _iso(last_modified(entry) or entry.published_at),
@@ -38,12 +73,18 @@ def blog_posting(blog: Blog, entry: Entry) -> dict[str, Any]:
         "author": {"@type": "Person", "name": entry.author.name},
         "publisher": _publisher(),
         "inLanguage": blog.language,
-        **({"image": image} if (image := image_of(blog, entry)) else {}),
-        **({"correction": corrections} if (corrections := _corrections(entry)) else {}),
     }
+    places = [map_place(block) for block in entry.blocks if block["type"] == "map"]
+    if places:
+        data["contentLocation"] = places[0] if len(places) == 1 else places
+    if picture := picture_of(blog, entry):
+        data["image"] = _image_object(picture)
+    if corrections := _corrections(entry):
+        data["correction"] = corrections
+    return data
 
 
-def _corrections(entry: Entry) -> list[dict[str, Any]]:
+def _corrections(entry: Entry) -> list[JsonLd]:
     """The entry's correction notes as schema.org CorrectionComments, oldest first."""
     return [
         {
@@ -55,25 +96,55 @@ def _corrections(entry: Entry) -> list[dict[str, Any]]:
     ]
 
 
-def live_blog_posting(blog: Blog, entries: list[Entry]) -> dict[str, Any]:
-    """schema.org LiveBlogPosting for the live page, as Google documents it."""
-    data: dict[str, Any] = {
+def update_page(blog: Blog, entry: Entry) -> JsonLd:
+    """A permalink's JSON-LD: the entry, part of the blog's live coverage."""
+    return {
+        "@context": "https://schema.org",
+        **blog_posting(blog, entry),
+        "isPartOf": {"@type": "LiveBlogPosting", "@id": blog_url(blog), "url": blog_url(blog)},
+    }
+
+
+def live_blog_posting(
+    blog: Blog,
+    entries: list[Entry],
+    *,
+    first_update: datetime | None,
+    first_map: Block | None,
+) -> JsonLd:
+    """schema.org LiveBlogPosting for the live page, as Google documents it.
+
+    :param first_update: when the earliest published entry is dated: coverage starts then
+        when editors back-dated it before the blog went live.
+    :param first_map: the blog's first map, which places the event the blog is about.
+    """
+    went_live = blog.started_at or blog.created_at
+    coverage_start = min(went_live, first_update) if first_update else went_live
+    ended = blog.ended_at if blog.status == "ended" else None
+    event: JsonLd = {"@type": "Event", "name": blog.title, "startDate": _iso(coverage_start)}
+    if ended:
+        event["endDate"] = _iso(ended)
+    if first_map:
+        event["location"] = map_place(first_map)
+    data: JsonLd = {
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting",
         "@id": blog_url(blog),
         "url": blog_url(blog),
+        "mainEntityOfPage": _web_page(blog_url(blog)),
         "headline": blog.title[:110],
         "description": blog.standfirst or blog.title,
         "inLanguage": blog.language,
-        "datePublished": _iso(blog.started_at or blog.created_at),
+        "datePublished": _iso(went_live),
         "dateModified": _iso(max(blog.changed_at, blog.updated_at)),
-        "coverageStartTime": _iso(blog.started_at or blog.created_at),
+        "coverageStartTime": _iso(coverage_start),
+        "about": event,
         "publisher": _publisher(),
         "author": _publisher(),
         "liveBlogUpdate": [blog_posting(blog, entry) for entry in entries],
     }
-    if blog.status == "ended" and blog.ended_at:
-        data["coverageEndTime"] = _iso(blog.ended_at)
-    if image := image_of(blog):
-        data["image"] = image
+    if ended:
+        data["coverageEndTime"] = _iso(ended)
+    if picture := picture_of(blog):
+        data["image"] = _image_object(picture)
     return data

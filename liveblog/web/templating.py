@@ -200,14 +200,26 @@ def oembed_link(url: str) -> str:
 
 def image_of(blog: Blog, entry: Entry | None = None) -> str | None:
     """The picture a link preview shows: the entry's first image or map image, else the top photo."""
+    picture = picture_of(blog, entry)
+    return picture["url"] if picture else None
+
+
+def picture_of(blog: Blog, entry: Entry | None = None) -> dict[str, Any] | None:
+    """What ``image_of`` names, with its absolute ``url`` and its ``width`` and ``height``
+    when they are known."""
     for block in entry.blocks if entry else []:
-        url = (
-            block.get("url") if block["type"] == "image" else (block.get("image") or {}).get("url")
-        )
-        if url:
-            return absolute_url(url)
+        picture = block if block["type"] == "image" else block.get("image") or {}
+        if picture.get("url"):
+            return _sized(picture)
     top = blog.top_image or {}
-    return absolute_url(top["url"]) if top.get("url") else None
+    return _sized(top) if top.get("url") else None
+
+
+def _sized(picture: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "url": absolute_url(picture["url"]),
+        **{side: picture[side] for side in ("width", "height") if picture.get(side)},
+    }
 
 
 def absolute_url(url: str) -> str:

@@ -1,6 +1,7 @@
 // Turns each map block into an interactive Leaflet map once it scrolls into view.
-// Leaflet is loaded from this site, only when the first map is about to be seen. The block's
-// static image or list of places stays until a tile has arrived, and stays for good if none can.
+// Leaflet is loaded from this site, only when the first map is about to be seen. The map is
+// laid over the block's box, which keeps its size: the static image or list of places in it
+// stays until a tile has arrived, and stays for good if none can.
 (function () {
   "use strict";
 
@@ -28,8 +29,24 @@
     });
   }
 
+  // The tiles' server is met while Leaflet loads, not after.
+  function preconnect() {
+    var origin;
+    try {
+      origin = new URL(settings.tiles.replace(/\{[a-z]\}/g, "a"), document.baseURI).origin;
+    } catch (error) {
+      return;
+    }
+    if (origin === window.location.origin) return;
+    var link = document.createElement("link");
+    link.rel = "preconnect";
+    link.href = origin;
+    document.head.appendChild(link);
+  }
+
   function leaflet() {
     if (!loading) {
+      preconnect();
       loading = Promise.all([
         load("link", { rel: "stylesheet", href: settings.leafletCss }),
         load("script", { src: settings.leaflet })
@@ -62,11 +79,19 @@
       return captionText;
     });
     canvas.setAttribute("aria-label", captionText ? captioned : settings.label);
-    figure.insertBefore(canvas, figure.firstChild);
+    var box = figure.querySelector(".map-box");
+    if (!box) {
+      // Stored before maps had their box (until `liveblog rerender`): the map gets one on top.
+      box = document.createElement("div");
+      box.className = "map-box";
+      figure.insertBefore(box, figure.firstChild);
+    }
+    box.insertBefore(canvas, box.firstChild);
     figure.classList.add("map-loading");
 
     var map = L.map(canvas, { scrollWheelZoom: false }).setView([lat, lon], number(figure, "data-zoom") || 10);
-    var tiles = L.tileLayer(settings.tiles, { attribution: settings.attribution, maxZoom: 19 });
+    // detectRetina: on high-density screens, tiles of the next zoom at half size, so the map is sharp.
+    var tiles = L.tileLayer(settings.tiles, { attribution: settings.attribution, maxZoom: 19, detectRetina: true });
     var shown = false;
     tiles.on("tileload", function () {
       if (shown) return;
@@ -88,12 +113,14 @@
     });
     tiles.addTo(map);
 
+    // Leaflet's own pin without its shadow, which has no high-density copy to be sharp with.
+    var pin = new (L.Icon.Default.extend({ createShadow: function () { return null; } }))();
     var places = figure.querySelectorAll(".map-places li[data-lat]");
     Array.prototype.forEach.call(places, function (place) {
       var placeLat = number(place, "data-lat");
       var placeLon = number(place, "data-lon");
       if (placeLat === null || placeLon === null) return;
-      L.marker([placeLat, placeLon], { title: place.textContent.trim() })
+      L.marker([placeLat, placeLon], { icon: pin, title: place.textContent.trim() })
         .bindTooltip(label(place.textContent.trim()))
         .addTo(map);
     });
