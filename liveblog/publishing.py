@@ -25,6 +25,8 @@ from .errors import Forbidden
 from .errors import PreconditionFailed
 from .errors import PreconditionRequired
 from .errors import ValidationError
+from .label_reader import ReadLabel
+from .label_reader import read_label
 from .models import REVIEW_STATES
 from .models import Blog
 from .models import Entry
@@ -41,6 +43,7 @@ ENTRY_FIELDS = (
     "headline", "body", "blocks", "published_at", "status", "pinned", "key_event", "review",
     "review_note",
 )  # fmt: skip
+NEW_ENTRY_FIELDS = (*ENTRY_FIELDS, "keep_label")
 ENTRY_INPUT_STATUSES = ("published", "draft", "scheduled")
 # Clocks disagree a little: a "published" time this far ahead of ours is still accepted.
 CLOCK_SKEW = timedelta(minutes=1)
@@ -48,9 +51,13 @@ MAX_MARKDOWN_BRACKETS = 2000
 
 
 def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
-    """The entry fields given in ``data``, validated, with ``body`` turned into blocks."""
-    fields = Fields.top(data, ENTRY_FIELDS)
+    """The entry fields given in ``data``, validated, with ``body`` turned into blocks.
+
+    A new entry may say ``keep_label``: a label at the start of its body stays text.
+    """
+    fields = Fields.top(data, NEW_ENTRY_FIELDS if creating else ENTRY_FIELDS)
     values = {
+        "keep_label": fields.boolean("keep_label"),
         "headline": fields.string("headline", max_length=300, nullable=True),
         "published_at": fields.datetime("published_at", nullable=True),
         "status": fields.choice("status", ENTRY_INPUT_STATUSES),
@@ -86,7 +93,11 @@ def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
 def create_entry(
     session: Session, themes: Themes, slug: str, data: Any, actor: User, now: datetime | None = None
 ) -> Entry:
-    """Create an entry: published at once, saved as a draft, or scheduled."""
+    """Create an entry: published at once, saved as a draft, or scheduled.
+
+    A label at the start of the body ("UPDATE 0745 GMT:") is taken out of the text and
+    gives the entry its time, unless the entry says ``keep_label`` or its ``published_at``.
+    """
     require_role(actor, "contributor", "Your account cannot write entries.")
     values = read_entry(data, creating=True)
     now = now or utcnow()
@@ -95,6 +106,7 @@ def create_entry(
     _check_review(status, values)
     with store.transaction(session):
         blog = store.get_blog(session, slug, lock=True)
+        values = _with_label_read(blog, data, values, now)
         entry = Entry(
             blog=blog,
             author=actor,
@@ -124,8 +136,8 @@ def preview_entry(
 ) -> Entry:
     """An unsaved entry, validated and rendered exactly as saving it would: for previews."""
     require_role(actor, "contributor", "Your account cannot write entries.")
-    values = read_entry(data, creating=True)
     now = now or utcnow()
+    values = _with_label_read(blog, data, read_entry(data, creating=True), now)
     return Entry(
         id=0,
         blog=blog,
@@ -141,6 +153,27 @@ def preview_entry(
         created_at=now,
         updated_at=now,
     )
+
+
+def label_of(blog: Blog, data: Any, now: datetime) -> ReadLabel | None:
+    """The label at the start of a new entry's ``body`` (as sent), read on ``blog``'s clock."""
+    body = data.get("body") if isinstance(data, dict) else None
+    if not isinstance(body, str) or data.get("keep_label") is True:
+        return None
+    return read_label(body, blog.timezone, now, blog.label_format)
+
+
+def _with_label_read(
+    blog: Blog, data: dict[str, Any], values: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """``values`` with the body's label taken out of its text and, unless the editor gave
+    one, its time as ``published_at``."""
+    label = label_of(blog, data, now)
+    if label is None:
+        return values
+    read = read_entry({**data, "body": label.text}, creating=True)
+    read.setdefault("published_at", label.published_at)
+    return read
 
 
 def update_entry(

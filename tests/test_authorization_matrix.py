@@ -434,6 +434,10 @@ def previewed(case: Case, response: TestResponse, before: dict[str, Any]) -> Non
     assert "<strong>near</strong>" in response.get_json()["html"]
 
 
+def read_the_label(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert response.get_json()["label"]["written"] == "UPDATE 0745 GMT:"
+
+
 def showed_the_entry(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
     assert response.get_json()["id"] == case.entry
 
@@ -479,6 +483,9 @@ CREATE_PUBLISHED = Call(
 )
 PREVIEW = Call(
     200, lambda case: {"json": {"body": "Fighting **near** the airport."}}, previewed, writes=False
+)
+READ_LABELS = Call(
+    200, lambda case: {"json": {"body": "UPDATE 0745 GMT: Fighting."}}, read_the_label, writes=False
 )
 GET_ENTRY = Call(200, nothing, showed_the_entry, writes=False)
 EDIT_ENTRY = Call(
@@ -731,6 +738,7 @@ ROWS = [
     Row("POST",   "/api/v1/blogs/{blog}/entries",        CREATE_DRAFT,     (401, 201, 201, 201, 401, 401), variant="draft"),
     Row("POST",   "/api/v1/blogs/{blog}/entries",        CREATE_PUBLISHED, (401, 403, 201, 201, 401, 401), variant="publish"),
     Row("POST",   "/api/v1/blogs/{blog}/preview",        PREVIEW,          (401, 200, 200, 200, 401, 401)),
+    Row("POST",   "/api/v1/blogs/{blog}/labels",         READ_LABELS,      (401, 200, 200, 200, 401, 401)),
     # "editors and admins": every entry in every status, drafts and their history too.
     Row("GET",    "/api/v1/blogs/{blog}/export",         EXPORT,           (401, 403, 200, 200, 401, 401)),
     # "editors; contributors their own drafts". Another's draft is "not there" for a

@@ -1,6 +1,7 @@
 """Blueprint "api": the editors' JSON API under /api/v1, with bearer-token auth."""
 
 import json
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -19,6 +20,7 @@ from .. import blogs
 from .. import db
 from .. import publishing
 from .. import store
+from ..blocks import MAX_MARKDOWN
 from ..embeds import uploads
 from ..embeds.images import srcset
 from ..embeds.resolver import Resolver
@@ -28,9 +30,14 @@ from ..errors import LiveblogError
 from ..errors import PayloadTooLarge
 from ..errors import Unauthorized
 from ..errors import UnsupportedMediaType
+from ..label_reader import ReadLabel
+from ..label_reader import describe
+from ..label_reader import split_updates
+from ..labels import format_label
 from ..models import Blog
 from ..models import Entry
 from ..models import User
+from ..models import utcnow
 from ..publishing import entry_etag
 from ..transfer.export import Export
 from ..validation import Fields
@@ -42,6 +49,7 @@ from .api_json import blog_json
 from .api_json import entry_json
 from .api_json import user_json
 from .api_schemas import MAX_PAGE_SIZE
+from .api_schemas import LABEL_FIELDS
 from .api_schemas import RESOLVE_FIELDS
 from .api_schemas import TOKEN_FIELDS
 from .api_schemas import USER_CHANGES
@@ -229,6 +237,35 @@ def preview_entry(slug: str) -> Any:
     view = entry_view(blog, entry)
     html = templates(blog).get_template("_entry.html").render(entry=view)
     return {"html": html, "label": view.label}
+
+
+@bp.post("/blogs/<slug:slug>/labels")
+def read_labels(slug: str) -> Any:
+    """What the server understands of a label at the start of a text, and of pasted text
+    whose paragraphs each start with one (``updates``: one entry each, oldest first)."""
+    _require_writer()
+    fields = Fields.top(read_json(), LABEL_FIELDS)
+    body = fields.string("body", required=True, max_length=MAX_MARKDOWN, multiline=True)
+    fields.raise_errors()
+    blog = store.get_blog(db.session(), slug)
+    now = utcnow()
+    label = publishing.label_of(blog, {"body": body}, now)
+    updates = split_updates(body, blog.timezone, now, blog.label_format)
+    return {
+        "label": _label_json(blog, label, now) if label else None,
+        "updates": [_label_json(blog, update, now) for update in updates],
+    }
+
+
+def _label_json(blog: Blog, label: ReadLabel, now: datetime) -> dict[str, Any]:
+    return {
+        "written": label.written,
+        "published_at": label.published_at.isoformat(),
+        "label": format_label(label.published_at, blog.timezone, blog.label_format),
+        "understood": describe(label, blog.timezone, now, blog.label_format),
+        "note": label.note,
+        "body": label.text,
+    }
 
 
 def _readable_entry(slug: str, entry_id: int) -> tuple[Entry, Blog]:

@@ -27,6 +27,7 @@ USER_FIELDS = ("email", "name", "role", "password")
 USER_CHANGES = ("role", "active", "password")
 TOKEN_FIELDS = ("label",)
 RESOLVE_FIELDS = ("url",)
+LABEL_FIELDS = ("body",)
 MAX_PAGE_SIZE = 200
 
 
@@ -161,6 +162,13 @@ ENTRY_INPUT: dict[str, Schema] = {
     "review": choice(REVIEW_STATES),
     "review_note": text(nullable=True),
 }
+NEW_ENTRY_INPUT: dict[str, Schema] = {
+    **ENTRY_INPUT,
+    "keep_label": {
+        "type": "boolean",
+        "description": "Keep a label at the body's start as text, rather than as the time",
+    },
+}
 
 IMAGE = record({name: BLOCKS["image"]["properties"][name] for name in IMAGE_FIELDS}, "url", "alt")
 
@@ -248,6 +256,10 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
             *("id", "slug", "title", "status", "last_seq", "url", "entries"),
         ),
         "EntryInput": {**record(ENTRY_INPUT), "description": "body or blocks, or both"},
+        "EntryCreate": {
+            **record(NEW_ENTRY_INPUT),
+            "description": "body or blocks, or both; a label at the body's start gives the time",
+        },
         "Entry": record(
             {
                 "id": {"type": "integer"},
@@ -292,6 +304,33 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
         ),
         "Preview": record(
             {"html": {"type": "string"}, "label": {"type": "string"}}, "html", "label"
+        ),
+        "LabelsInput": record({"body": text(MAX_MARKDOWN)}, "body"),
+        "ReadLabel": record(
+            {
+                "written": {"type": "string", "examples": ["UPDATE 0745 GMT:"]},
+                "published_at": stamp,
+                "label": {"type": "string", "examples": ["UPDATE 0745 GMT"]},
+                "understood": {
+                    "type": "string",
+                    "examples": ["UPDATE 0745 GMT, today 1 December"],
+                },
+                "note": {"type": ["string", "null"]},
+                "body": {"type": "string", "description": "The text without its label"},
+            },
+            *("written", "published_at", "label", "understood", "note", "body"),
+        ),
+        "Labels": record(
+            {
+                "label": {"oneOf": [ref("ReadLabel"), {"type": "null"}]},
+                "updates": {
+                    "type": "array",
+                    "items": ref("ReadLabel"),
+                    "description": "Paragraphs that each start with a label: one entry each",
+                },
+            },
+            "label",
+            "updates",
         ),
         "Token": record(
             {
