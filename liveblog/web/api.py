@@ -48,8 +48,8 @@ from . import openapi
 from .api_json import blog_json
 from .api_json import entry_json
 from .api_json import user_json
-from .api_schemas import MAX_PAGE_SIZE
 from .api_schemas import LABEL_FIELDS
+from .api_schemas import MAX_PAGE_SIZE
 from .api_schemas import RESOLVE_FIELDS
 from .api_schemas import TOKEN_FIELDS
 from .api_schemas import USER_CHANGES
