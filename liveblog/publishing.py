@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import lookups
 from . import store
 from .accounts import require_role
 from .blocks import MAX_BLOCKS
@@ -29,6 +30,7 @@ from .label_reader import ReadLabel
 from .label_reader import read_label
 from .models import REVIEW_STATES
 from .models import Blog
+from .models import EmbedLookup
 from .models import Entry
 from .models import Revision
 from .models import User
@@ -125,6 +127,7 @@ def create_entry(
         session.add(entry)
         session.flush()
         _keep_revision(session, entry, actor, now)
+        lookups.keep_in_step(session, entry, now)
         if status == "published":
             _unpin_others(session, blog, entry, actor, now)
             store.append_change(session, blog, "entry.published", entry)
@@ -220,6 +223,7 @@ def update_entry(
             entry.updated_at = now
             session.flush()
             _keep_revision(session, entry, actor, now)
+            lookups.keep_in_step(session, entry, now)
             _log_entry_changes(
                 session, blog, entry, actor, (was_published, was_pinned, content_changed), now
             )
@@ -242,8 +246,54 @@ def delete_entry(
         entry.status, entry.pinned, entry.updated_at = "deleted", False, now
         session.flush()
         _keep_revision(session, entry, actor, now)
+        lookups.keep_in_step(session, entry, now)
         if was_published:
             store.append_change(session, blog, "entry.deleted", entry)
+    return entry
+
+
+def complete_lookup(
+    session: Session, themes: Themes, lookup_id: int, url: str, snapshot: dict[str, Any]
+) -> Entry | None:
+    """Put a looked-up ``snapshot`` in place of the bare blocks of ``url`` in the entry's
+    current version (an edit made while the look-up ran is kept): a new version that readers
+    get as ``entry.updated``, but no edit of the editor's ("Updated" stays as it was).
+    None when there is nothing left to fill in."""
+    now = utcnow()
+    with store.transaction(session):
+        lookup = session.get(EmbedLookup, lookup_id, populate_existing=True)
+        if lookup is None:
+            return None
+        entry = session.get(Entry, lookup.entry_id, populate_existing=True)
+        assert entry is not None
+        blog = session.scalars(select(Blog).where(Blog.id == entry.blog_id).with_for_update()).one()
+        session.refresh(entry)  # read again under the blog's lock, which every writer takes
+        lookups.forget(session, lookup_id)
+        filled = [
+            snapshot if lookups.is_bare(block) and block["url"] == url else block
+            for block in entry.blocks
+        ]
+        if entry.status == "deleted" or filled == entry.blocks:
+            return None
+        entry.blocks, entry.updated_at = filled, now
+        entry.html = render_entry(filled, themes, blog, {"blocks": filled})
+        session.flush()
+        editor = session.get(User, store.last_editor_id(session, entry)) or entry.author
+        _keep_revision(session, entry, editor, now)
+        if entry.status == "published":
+            store.append_change(session, blog, "entry.updated", entry)
+    return entry
+
+
+def retry_lookups(session: Session, slug: str, entry_id: int, actor: User) -> Entry:
+    """Look the entry's bare post and video links up again, the failed ones included."""
+    with store.transaction(session):
+        blog = store.get_blog(session, slug, lock=True)
+        entry = store.get_entry(session, blog, entry_id, visible_to=actor)
+        if entry.status == "deleted":
+            raise Conflict(f"Entry {entry_id} has been deleted; there is nothing to look up.")
+        _check_editable(actor, entry, entry.status, {})
+        lookups.retry(session, entry, utcnow())
     return entry
 
 

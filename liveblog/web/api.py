@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
+from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import g
@@ -18,6 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import accounts
 from .. import blogs
 from .. import db
+from .. import lookups
 from .. import publishing
 from .. import store
 from ..blocks import MAX_MARKDOWN
@@ -133,9 +135,12 @@ def _page_size() -> int:
 
 
 def _entry_response(entry: Entry, blog: Blog, status: int = 200) -> Response:
-    response = jsonify(entry_json(entry, blog))
+    pending = lookups.unresolved(db.session(), [entry])
+    response = jsonify(entry_json(entry, blog, pending[entry.id]))
     response.status_code = status
     response.headers["ETag"] = entry_etag(entry)
+    if any(item["state"] == "pending" for item in pending[entry.id]):
+        current_app.extensions["liveblog.lookups"].poke()
     return response
 
 
@@ -200,13 +205,15 @@ def list_entries(slug: str) -> Any:
         visible_to=None if _user().can("editor") else _user(),
     )
     page, more = entries[:limit], len(entries) > limit
+    pending = lookups.unresolved(session, page)
     next_url = None
     if more:
         last = page[-1]
         next_cursor = store.encode_cursor(store.entry_moment(last), last.id)
         next_url = url_for(".list_entries", slug=slug, cursor=next_cursor, limit=limit)
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
-    return {"items": [entry_json(entry, blog) for entry in page], "next": next_url}, 200, headers
+    items = [entry_json(entry, blog, pending[entry.id]) for entry in page]
+    return {"items": items, "next": next_url}, 200, headers
 
 
 @bp.get("/blogs/<slug:slug>/export")
@@ -293,6 +300,13 @@ def delete_entry(slug: str, entry_id: int) -> Any:
     if_match = request.headers.get("If-Match")
     publishing.delete_entry(db.session(), slug, entry_id, _user(), if_match)
     return "", 204
+
+
+@bp.post("/blogs/<slug:slug>/entries/<id:entry_id>/lookups")
+def retry_lookups(slug: str, entry_id: int) -> Any:
+    """Look the entry's bare post and video links up again (a failed look-up too)."""
+    entry = publishing.retry_lookups(db.session(), slug, entry_id, _user())
+    return _entry_response(entry, entry.blog, 202)
 
 
 @bp.get("/blogs/<slug:slug>/entries/<id:entry_id>/revisions")
@@ -387,9 +401,14 @@ def _require_writer() -> None:
 
 def resolver() -> Resolver:
     """The app's oEmbed resolver, with its cache of recent look-ups (built once per app)."""
-    found = current_app.extensions.get("liveblog.resolver")
+    return resolver_of(current_app)
+
+
+def resolver_of(app: Flask) -> Resolver:
+    """``app``'s resolver, built on first use: what editors and the link look-ups share."""
+    found = app.extensions.get("liveblog.resolver")
     if found is None:
-        found = current_app.extensions["liveblog.resolver"] = resolver_from(current_app.config)
+        found = app.extensions["liveblog.resolver"] = resolver_from(app.config)
     return found
 
 

@@ -283,6 +283,20 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
                 "label": {"type": ["string", "null"], "examples": ["UPDATE 0745 GMT"]},
                 "html": {"type": "string", "description": "Sanitised, as readers see it"},
                 "permalink": {"type": "string"},
+                "unresolved": {
+                    "type": "array",
+                    "description": "Bare post or video links still to be looked up, or whose "
+                    "look-up failed (readers see a link card); retry with POST …/lookups",
+                    "items": record(
+                        {
+                            "block": {"type": "integer", "description": "Its index in blocks"},
+                            "url": {"type": "string"},
+                            "state": choice(("pending", "failed")),
+                            "reason": {"type": ["string", "null"]},
+                        },
+                        *("block", "url", "state", "reason"),
+                    ),
+                },
             },
             *("id", "blog", "author", "blocks", "status", "version", "html", "permalink"),
         ),

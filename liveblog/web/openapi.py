@@ -186,6 +186,16 @@ def paths() -> dict[str, Schema]:
                 parameters=(*entry, IF_MATCH),
             ),
         },
+        "/blogs/{slug}/entries/{entry_id}/lookups": {
+            "post": operation(
+                "Look the entry's bare post and video links up again, failed ones too",
+                (202, "Entry"),
+                403,
+                404,
+                409,
+                parameters=entry,
+            ),
+        },
         "/blogs/{slug}/entries/{entry_id}/revisions": {
             "get": operation(
                 "Every version of an entry", (200, "RevisionList"), 403, 404, parameters=entry
