@@ -6,10 +6,15 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from liveblog import db
 from liveblog import lookups
+from liveblog.models import Entry
 from liveblog.models import utcnow
+from liveblog.themes import Themes
+from liveblog.transfer.article import read_article
+from liveblog.transfer.importer import import_blog
 from tests.factories import ApiClient
 from tests.factories import assert_problem
 from tests.factories import changes
@@ -209,3 +214,14 @@ def test_retrying_is_for_who_may_edit_the_entry(app, api, provider):
     contributor = api.as_role("contributor")
     assert_problem(contributor.post(f"/api/v1/blogs/hama/entries/{entry['id']}/lookups"), 403)
     assert_problem(api.post("/api/v1/blogs/hama/entries/999/lookups"), 404)
+
+
+def test_bare_links_of_an_imported_article_are_looked_up(app, provider):
+    provider.route("/x/oembed", json.dumps(TWEET_ANSWER))
+    article = f"Hama offensive\n\nUPDATE 0745 GMT: A pro-rebel activist tweeted:\n\n{TWEET}\n"
+    with db.database(app).sessions() as session:
+        imported = import_blog(session, Themes(), read_article(article))
+        assert lookups_of(app).run_once() == 1
+        entry = session.scalars(select(Entry).where(Entry.blog_id == imported.blog.id)).one()
+        session.refresh(entry)
+        assert entry.blocks[1]["author_name"] == "Some One" and entry.version == 2
