@@ -186,6 +186,8 @@ class WrittenLabel:
     minute: int
     zone: str | None
     """The zone as the label names it (``GMT``, ``بتوقيت غرينتش``), if it does."""
+    word: str | None
+    """The word before the time (``UPDATE``, ``MISE À JOUR``), if there is one."""
     end: int
     """Where the text after the label starts."""
 
@@ -216,7 +218,8 @@ def _written(text: str, match: re.Match[str]) -> WrittenLabel:
     elif ampm:
         hour = hour % 12 + (12 if ampm == "pm" else 0)
     zone_name = next((found[name] for name in _ZONE_GROUPS if name in found), None)
-    return WrittenLabel(text[: match.end()].strip(), hour, minute, zone_name, match.end())
+    word = text[match.start("word") : match.end("word")] if found.get("word") else None
+    return WrittenLabel(text[: match.end()].strip(), hour, minute, zone_name, word, match.end())
 
 
 @dataclass(frozen=True)
