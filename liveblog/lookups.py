@@ -96,15 +96,18 @@ def claim_due(
     """Take up to ``limit`` due look-ups for this process: (id, url, attempt). Each is moved
     ``hold`` into the future, so no other process takes it meanwhile, and one whose process
     died is taken again after that."""
+    query = (
+        select(EmbedLookup.id, EmbedLookup.url, EmbedLookup.attempts, EmbedLookup.due_at)
+        .where(EmbedLookup.state == "pending", EmbedLookup.due_at <= now)
+        .order_by(EmbedLookup.due_at, EmbedLookup.id)
+        .limit(limit)
+    )
+    if not session.execute(query).first():
+        session.rollback()  # nothing due: no write transaction (on SQLite, no write lock)
+        return []
+    taken = []
     with store.transaction(session):
-        due = session.execute(
-            select(EmbedLookup.id, EmbedLookup.url, EmbedLookup.attempts, EmbedLookup.due_at)
-            .where(EmbedLookup.state == "pending", EmbedLookup.due_at <= now)
-            .order_by(EmbedLookup.due_at, EmbedLookup.id)
-            .limit(limit)
-        ).all()
-        taken = []
-        for lookup_id, url, attempts, due_at in due:
+        for lookup_id, url, attempts, due_at in session.execute(query).all():
             moved = session.execute(
                 update(EmbedLookup)
                 .where(EmbedLookup.id == lookup_id, EmbedLookup.due_at == due_at)
