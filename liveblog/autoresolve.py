@@ -9,6 +9,7 @@ the request that saved the entry.
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from . import lookups
 from .background import BackgroundThread
+from .blocks import Block
 from .embeds.resolver import Resolver
 from .errors import EmbedError
 from .models import utcnow
@@ -26,6 +28,7 @@ from .themes import Themes
 log = logging.getLogger(__name__)
 
 BATCH = 10
+SIDE_BY_SIDE = 4
 
 
 class LinkLookups(BackgroundThread):
@@ -66,21 +69,26 @@ class LinkLookups(BackgroundThread):
         self._poked.set()
 
     def run_once(self, now: datetime | None = None) -> int:
-        """Do the look-ups due at ``now``; returns how many were tried."""
+        """Do the look-ups due at ``now``, several side by side; returns how many were tried."""
         with self.sessions() as session:
             due = lookups.claim_due(session, now or utcnow(), self.hold, BATCH)
-            for lookup_id, url, attempt in due:
-                self._look_up(session, lookup_id, url, attempt)
+            if not due:
+                return 0
+            with ThreadPoolExecutor(min(len(due), SIDE_BY_SIDE)) as pool:
+                answers = list(pool.map(self._ask, [url for _id, url, _attempt in due]))
+            for (lookup_id, url, attempt), answer in zip(due, answers, strict=True):
+                if isinstance(answer, EmbedError):
+                    log.info("looking up %s failed: %s", url, answer.detail)
+                    lookups.record_failure(session, lookup_id, answer, attempt, utcnow())
+                else:
+                    complete_lookup(session, self.themes, lookup_id, url, answer)
         return len(due)
 
-    def _look_up(self, session: Session, lookup_id: int, url: str, attempt: int) -> None:
+    def _ask(self, url: str) -> Block | EmbedError:
         try:
-            snapshot = self.resolver().resolve(url).block
+            return self.resolver().resolve(url).block
         except EmbedError as error:
-            log.info("looking up %s failed: %s", url, error.detail)
-            lookups.record_failure(session, lookup_id, error, attempt, utcnow())
-            return
-        complete_lookup(session, self.themes, lookup_id, url, snapshot)
+            return error
 
     def run(self) -> None:
         while not self.stopping.is_set():
