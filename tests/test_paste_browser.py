@@ -168,3 +168,22 @@ def test_a_failed_look_up_warns_the_editor_who_retries(
     reader.goto(f"{live_server}/{BLOG}/")
     reader.wait_for_selector(".entry blockquote.social-post:has-text('Rebels have entered')")
     reader.close()
+
+
+def test_pasted_updates_stop_at_the_first_refused_and_keep_the_rest(live_server, editor, page):
+    compose(page, live_server, editor)
+    brackets = "[" * 2001  # more than one entry may hold: refused with a 422
+    page.fill(
+        "#body",
+        f"UPDATE 0700 GMT: Fighting near Kawkab.\n\nUPDATE 0815 GMT: {brackets}\n\n"
+        "UPDATE 0930 GMT: Regime airstrikes on Ariha.",
+    )
+    page.click("#paste-split button:has-text('Publish as 3 updates')")
+    status = page.wait_for_selector("#composer-status:has-text('Published 1 of 3 updates')")
+    assert "still in the text box" in status.inner_text()
+    page.problems.clear()  # the browser logs the refused request
+    assert page.input_value("#body") == (
+        f"UPDATE 0815 GMT: {brackets}\n\nUPDATE 0930 GMT: Regime airstrikes on Ariha."
+    )
+    page.wait_for_selector("#stream .item:has-text('Fighting near Kawkab')")
+    assert page.locator("#stream .item:has-text('Regime airstrikes on Ariha')").count() == 0
