@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
+from .autoresolve import LinkLookups
 from .config import load_config
 from .purge import FrontPurger
 from .purge import PurgeOnCommit
@@ -48,6 +49,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     scheduler = Scheduler(db.database(app).sessions, float(app.config["SCHEDULER_INTERVAL"]))
     app.extensions["liveblog.scheduler"] = scheduler
     app.before_request(scheduler.ensure_running)
+    link_lookups = LinkLookups(
+        db.database(app).sessions,
+        app.extensions["liveblog.themes"],
+        lambda: api.resolver_of(app),
+        float(app.config["EMBED_LOOKUP_INTERVAL"]),
+        float(app.config["OEMBED_TIMEOUT"]),
+    )
+    app.extensions["liveblog.lookups"] = link_lookups
+    app.before_request(link_lookups.ensure_running)
 
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["id"] = IdConverter

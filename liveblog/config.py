@@ -133,6 +133,12 @@ SETTINGS = (
         "Meta app access token (app-id|client-token) for Facebook, Instagram and Threads oEmbed",
     ),
     Setting(
+        "EMBED_LOOKUP_INTERVAL",
+        1.0,
+        "Seconds between each process's checks for bare post and video links to look up "
+        "(saving an entry also starts a check); 0 turns off",
+    ),
+    Setting(
         "FETCH_PRIVATE_ADDRESSES",
         False,
         "Let look-ups reach loopback and private addresses (tests, intranets); off by default",

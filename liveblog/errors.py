@@ -102,6 +102,10 @@ class EmbedTimeout(EmbedError):
     status, title = 504, "The provider did not answer"
 
 
+class EmbedUnavailable(EmbedError):
+    """A provider that could not answer just now (unreachable, overloaded): worth a retry."""
+
+
 class UploadError(LiveblogError):
     """An image that cannot be used (damaged, too many pixels); the detail says why."""
 

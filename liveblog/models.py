@@ -237,3 +237,24 @@ class LoginAttempt(Base):
     email: Mapped[str] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmbedLookup(Base):
+    """A bare post or video link in an entry, waiting to be looked up (``pending``) or whose
+    look-up failed (``failed``, with ``reason``). A row in the database, so a restart loses
+    none; a process takes one by moving its ``due_at`` past the time the look-up may take."""
+
+    __tablename__ = "embed_lookups"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "url"),
+        Index("ix_embed_lookups_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

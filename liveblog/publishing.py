@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import lookups
 from . import store
 from .accounts import require_role
 from .blocks import MAX_BLOCKS
@@ -25,9 +26,12 @@ from .errors import Forbidden
 from .errors import PreconditionFailed
 from .errors import PreconditionRequired
 from .errors import ValidationError
+from .label_reader import ReadLabel
+from .label_reader import read_label
 from .models import REVIEW_STATES
 from .models import Blog
 from .models import Correction
+from .models import EmbedLookup
 from .models import Entry
 from .models import Revision
 from .models import User
@@ -42,6 +46,7 @@ ENTRY_FIELDS = (
     "headline", "body", "blocks", "published_at", "status", "pinned", "key_event", "review",
     "review_note", "correction",
 )  # fmt: skip
+NEW_ENTRY_FIELDS = (*ENTRY_FIELDS, "keep_label")
 ENTRY_INPUT_STATUSES = ("published", "draft", "scheduled")
 # Clocks disagree a little: a "published" time this far ahead of ours is still accepted.
 CLOCK_SKEW = timedelta(minutes=1)
@@ -50,9 +55,13 @@ MAX_CORRECTION = 500
 
 
 def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
-    """The entry fields given in ``data``, validated, with ``body`` turned into blocks."""
-    fields = Fields.top(data, ENTRY_FIELDS)
+    """The entry fields given in ``data``, validated, with ``body`` turned into blocks.
+
+    A new entry may say ``keep_label``: a label at the start of its body stays text.
+    """
+    fields = Fields.top(data, NEW_ENTRY_FIELDS if creating else ENTRY_FIELDS)
     values = {
+        "keep_label": fields.boolean("keep_label"),
         "headline": fields.string("headline", max_length=300, nullable=True),
         "published_at": fields.datetime("published_at", nullable=True),
         "status": fields.choice("status", ENTRY_INPUT_STATUSES),
@@ -91,7 +100,11 @@ def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
 def create_entry(
     session: Session, themes: Themes, slug: str, data: Any, actor: User, now: datetime | None = None
 ) -> Entry:
-    """Create an entry: published at once, saved as a draft, or scheduled."""
+    """Create an entry: published at once, saved as a draft, or scheduled.
+
+    A label at the start of the body ("UPDATE 0745 GMT:") is taken out of the text and
+    gives the entry its time, unless the entry says ``keep_label`` or its ``published_at``.
+    """
     require_role(actor, "contributor", "Your account cannot write entries.")
     values = read_entry(data, creating=True)
     now = now or utcnow()
@@ -100,6 +113,7 @@ def create_entry(
     _check_review(status, values)
     with store.transaction(session):
         blog = store.get_blog(session, slug, lock=True)
+        values = _with_label_read(blog, data, values, now)
         entry = Entry(
             blog=blog,
             author=actor,
@@ -118,6 +132,7 @@ def create_entry(
         session.add(entry)
         session.flush()
         _keep_revision(session, entry, actor, now)
+        lookups.keep_in_step(session, entry, now)
         if status == "published":
             _unpin_others(session, blog, entry, actor, now)
             store.append_change(session, blog, "entry.published", entry)
@@ -129,8 +144,8 @@ def preview_entry(
 ) -> Entry:
     """An unsaved entry, validated and rendered exactly as saving it would: for previews."""
     require_role(actor, "contributor", "Your account cannot write entries.")
-    values = read_entry(data, creating=True)
     now = now or utcnow()
+    values = _with_label_read(blog, data, read_entry(data, creating=True), now)
     return Entry(
         id=0,
         blog=blog,
@@ -146,6 +161,27 @@ def preview_entry(
         created_at=now,
         updated_at=now,
     )
+
+
+def label_of(blog: Blog, data: Any, now: datetime) -> ReadLabel | None:
+    """The label at the start of a new entry's ``body`` (as sent), read on ``blog``'s clock."""
+    body = data.get("body") if isinstance(data, dict) else None
+    if not isinstance(body, str) or data.get("keep_label") is True:
+        return None
+    return read_label(body, blog.timezone, now, blog.label_format)
+
+
+def _with_label_read(
+    blog: Blog, data: dict[str, Any], values: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """``values`` with the body's label taken out of its text and, unless the editor gave
+    one, its time as ``published_at``."""
+    label = label_of(blog, data, now)
+    if label is None:
+        return values
+    read = read_entry({**data, "body": label.text}, creating=True)
+    read.setdefault("published_at", label.published_at)
+    return read
 
 
 def update_entry(
@@ -211,6 +247,7 @@ def update_entry(
                 entry.corrections.append(
                     Correction(version=entry.version, note=correction, created_at=now)
                 )
+            lookups.keep_in_step(session, entry, now)
             _log_entry_changes(
                 session, blog, entry, actor, (was_published, was_pinned, content_changed), now
             )
@@ -233,8 +270,54 @@ def delete_entry(
         entry.status, entry.pinned, entry.updated_at = "deleted", False, now
         session.flush()
         _keep_revision(session, entry, actor, now)
+        lookups.keep_in_step(session, entry, now)
         if was_published:
             store.append_change(session, blog, "entry.deleted", entry)
+    return entry
+
+
+def complete_lookup(
+    session: Session, themes: Themes, lookup_id: int, url: str, snapshot: dict[str, Any]
+) -> Entry | None:
+    """Put a looked-up ``snapshot`` in place of the bare blocks of ``url`` in the entry's
+    current version (an edit made while the look-up ran is kept): a new version that readers
+    get as ``entry.updated``, but no edit of the editor's ("Updated" stays as it was).
+    None when there is nothing left to fill in."""
+    now = utcnow()
+    with store.transaction(session):
+        lookup = session.get(EmbedLookup, lookup_id, populate_existing=True)
+        if lookup is None:
+            return None
+        entry = session.get(Entry, lookup.entry_id, populate_existing=True)
+        assert entry is not None
+        blog = session.scalars(select(Blog).where(Blog.id == entry.blog_id).with_for_update()).one()
+        session.refresh(entry)  # read again under the blog's lock, which every writer takes
+        lookups.forget(session, lookup_id)
+        filled = [
+            snapshot if lookups.is_bare(block) and block["url"] == url else block
+            for block in entry.blocks
+        ]
+        if entry.status == "deleted" or filled == entry.blocks:
+            return None
+        entry.blocks, entry.updated_at = filled, now
+        entry.html = render_entry(filled, themes, blog, {"blocks": filled})
+        session.flush()
+        editor = session.get(User, store.last_editor_id(session, entry)) or entry.author
+        _keep_revision(session, entry, editor, now)
+        if entry.status == "published":
+            store.append_change(session, blog, "entry.updated", entry)
+    return entry
+
+
+def retry_lookups(session: Session, slug: str, entry_id: int, actor: User) -> Entry:
+    """Look the entry's bare post and video links up again, the failed ones included."""
+    with store.transaction(session):
+        blog = store.get_blog(session, slug, lock=True)
+        entry = store.get_entry(session, blog, entry_id, visible_to=actor)
+        if entry.status == "deleted":
+            raise Conflict(f"Entry {entry_id} has been deleted; there is nothing to look up.")
+        _check_editable(actor, entry, entry.status, {})
+        lookups.retry(session, entry, utcnow())
     return entry
 
 

@@ -3,6 +3,7 @@
 from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import bleach
 from bleach.linkifier import LinkifyFilter
@@ -86,6 +87,8 @@ def render_blocks(blocks: list[dict[str, Any]], templates: Environment) -> Marku
             provider=providers.by_key(block.get("provider", "")),
             posted=datetime.fromisoformat(block["posted_at"]) if "posted_at" in block else None,
             player=providers.player_url(block["url"]) if block["type"] == "video" else None,
+            link_author=providers.author_of_post(block["url"]) if "url" in block else None,
+            host=urlsplit(block["url"]).hostname if "url" in block else None,
         )
         parts.append(html.strip())
     return Markup("\n".join(parts))

@@ -34,18 +34,20 @@ def app_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str,
         "BASE_URL": "https://news.example",
         "MEDIA_PATH": str(tmp_path / "media"),
         "SCHEDULER_INTERVAL": 0,
+        "EMBED_LOOKUP_INTERVAL": 0,
         **overrides,
     }
 
 
 def shut(app: Flask) -> None:
-    """Stop the app's threads (notifier source, scheduler, WebSub pings, front purges,
-    Pushpin publishes), then close its connections."""
+    """Stop the app's threads (notifier source, scheduler, link look-ups, WebSub pings,
+    front purges, Pushpin publishes), then close its connections."""
     live = app.extensions["liveblog.live"]
     live.source.stop(timeout=5)
     for publisher in live.publishers:
         publisher.stop(timeout=5)
     app.extensions["liveblog.scheduler"].stop(timeout=5)
+    app.extensions["liveblog.lookups"].stop(timeout=5)
     if pinger := app.extensions.get("liveblog.websub"):
         pinger.notifier.stop(timeout=5)
     if purger := app.extensions.get("liveblog.purge"):

@@ -265,6 +265,7 @@ class Server:
             LIVEBLOG_MEDIA_PATH=str(self.workdir / "media"),
             LIVEBLOG_SECRET_KEY="test",
             LIVEBLOG_SCHEDULER_INTERVAL="0",
+            LIVEBLOG_EMBED_LOOKUP_INTERVAL="0",
             LIVEBLOG_LIVE_POLL_INTERVAL="0.1",
             # Streams of readers that went away end at the next keep-alive, so a graceful
             # stop does not wait for gunicorn's graceful timeout.

@@ -434,6 +434,17 @@ def previewed(case: Case, response: TestResponse, before: dict[str, Any]) -> Non
     assert "<strong>near</strong>" in response.get_json()["html"]
 
 
+def read_the_label(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert response.get_json()["label"]["written"] == "UPDATE 0745 GMT:"
+
+
+def looked_up_again(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert response.get_json()["id"] == case.entry
+    assert entry_now(case).version == next(
+        r.version for r in before["entries"] if r.id == case.entry
+    )
+
+
 def showed_the_entry(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
     assert response.get_json()["id"] == case.entry
 
@@ -480,6 +491,9 @@ CREATE_PUBLISHED = Call(
 PREVIEW = Call(
     200, lambda case: {"json": {"body": "Fighting **near** the airport."}}, previewed, writes=False
 )
+READ_LABELS = Call(
+    200, lambda case: {"json": {"body": "UPDATE 0745 GMT: Fighting."}}, read_the_label, writes=False
+)
 GET_ENTRY = Call(200, nothing, showed_the_entry, writes=False)
 EDIT_ENTRY = Call(
     200,
@@ -493,6 +507,7 @@ PUBLISH_ENTRY = Call(
 )
 DELETE_ENTRY = Call(204, lambda case: {"headers": case.if_match()}, deleted_the_entry)
 LIST_REVISIONS = Call(200, nothing, listed_every_version, writes=False)
+RETRY_LOOKUPS = Call(202, nothing, looked_up_again)
 EXPORT = Call(200, nothing, exported_every_entry, writes=False)
 
 
@@ -731,6 +746,7 @@ ROWS = [
     Row("POST",   "/api/v1/blogs/{blog}/entries",        CREATE_DRAFT,     (401, 201, 201, 201, 401, 401), variant="draft"),
     Row("POST",   "/api/v1/blogs/{blog}/entries",        CREATE_PUBLISHED, (401, 403, 201, 201, 401, 401), variant="publish"),
     Row("POST",   "/api/v1/blogs/{blog}/preview",        PREVIEW,          (401, 200, 200, 200, 401, 401)),
+    Row("POST",   "/api/v1/blogs/{blog}/labels",         READ_LABELS,      (401, 200, 200, 200, 401, 401)),
     # "editors and admins": every entry in every status, drafts and their history too.
     Row("GET",    "/api/v1/blogs/{blog}/export",         EXPORT,           (401, 403, 200, 200, 401, 401)),
     # "editors; contributors their own drafts". Another's draft is "not there" for a
@@ -749,6 +765,10 @@ ROWS = [
     Row("DELETE", "/api/v1/blogs/{blog}/entries/{entry}", DELETE_ENTRY,    (401, 404, 204, 204, 401, 401), target="another's draft"),
     Row("DELETE", "/api/v1/blogs/{blog}/entries/{entry}", DELETE_ENTRY,    (401, 403, 204, 204, 401, 401), target="published"),
     Row("DELETE", "/api/v1/blogs/{blog}/entries/{entry}", DELETE_ENTRY,    (401, 403, 204, 204, 401, 401), target="own published"),
+    # Looking an entry's links up again is for whoever may edit it.
+    Row("POST",   "/api/v1/blogs/{blog}/entries/{entry}/lookups", RETRY_LOOKUPS, (401, 202, 202, 202, 401, 401), target="own draft"),
+    Row("POST",   "/api/v1/blogs/{blog}/entries/{entry}/lookups", RETRY_LOOKUPS, (401, 404, 202, 202, 401, 401), target="another's draft"),
+    Row("POST",   "/api/v1/blogs/{blog}/entries/{entry}/lookups", RETRY_LOOKUPS, (401, 403, 202, 202, 401, 401), target="published"),
     # "as GET", but a contributor sees the history of their own entries only: the earlier
     # versions of someone else's published entry may be drafts never published.
     Row("GET",    "/api/v1/blogs/{blog}/entries/{entry}/revisions", LIST_REVISIONS, (401, 200, 200, 200, 401, 401), target="own draft"),

@@ -114,6 +114,8 @@ ROUTES = {
     "api.update_entry": Route(body="entry"),
     "api.delete_entry": Route(),
     "api.list_revisions": Route(),
+    "api.retry_lookups": Route(),
+    "api.read_labels": Route(body="labels"),
     "api.list_users": Route(),
     "api.create_user": Route(body="user-new"),
     "api.update_user": Route(body="user"),
@@ -411,10 +413,22 @@ def _with_content(entry: dict[str, Any]) -> dict[str, Any]:
     return entry if {"body", "blocks"} & entry.keys() else {**entry, "body": "Rebels advance."}
 
 
+# Labels at the start of a text, in every language and shape the label reader knows.
+LABELLED = st.sampled_from(
+    [
+        "UPDATE 0745 GMT: Anti-Assad forces advance.",
+        "0745 GMT — x\n\n07:45 — y\n\nUpdate 7.45pm BST: z",
+        "MISE À JOUR 07h45 GMT : Les rebelles.",
+        "تحديث ٠٧٤٥ بتوقيت غرينتش: تقدم",
+        "UPDATE 0130 IST: x\n\nUPDATE 2359: y",
+        "UPDATE 0745 GMT:",
+        "UPDATE 19:45 pm: x",
+    ]
+)
 ENTRY = optional(
     {},
     headline=SHORT,
-    body=WORDS,
+    body=st.one_of(WORDS, LABELLED),
     blocks=st.lists(BLOCK, min_size=1, max_size=4),
     published_at=ISO,
     status=st.sampled_from(["published", "draft", "scheduled"]),
@@ -457,6 +471,7 @@ UNFETCHABLE = [
     "not a url",
 ]
 RESOLVE = st.fixed_dictionaries({"url": st.sampled_from(UNFETCHABLE)})
+LABELS = st.fixed_dictionaries({"body": st.one_of(WORDS, LABELLED)})
 
 
 def _json_paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -1109,6 +1124,7 @@ def body_of(
             "user-new": USER_NEW,
             "user": USER,
             "token": TOKEN,
+            "labels": LABELS,
         }[kind]
         return json_body(valid, aim)
     fields = {

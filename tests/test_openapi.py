@@ -28,8 +28,10 @@ from liveblog.blocks import IMAGE_FIELDS
 from liveblog.blogs import BLOG_FIELDS
 from liveblog.cli import cli
 from liveblog.publishing import ENTRY_FIELDS
+from liveblog.publishing import NEW_ENTRY_FIELDS
 from liveblog.themes import Themes
 from liveblog.web import openapi
+from liveblog.web.api_schemas import LABEL_FIELDS
 from liveblog.web.api_schemas import RESOLVE_FIELDS
 from liveblog.web.api_schemas import TOKEN_FIELDS
 from liveblog.web.api_schemas import USER_CHANGES
@@ -74,6 +76,8 @@ def properties(contract, name):
 
 def test_request_schemas_have_exactly_the_fields_the_code_reads(contract):
     assert properties(contract, "EntryInput") == set(ENTRY_FIELDS)
+    assert properties(contract, "EntryCreate") == set(NEW_ENTRY_FIELDS)
+    assert properties(contract, "LabelsInput") == set(LABEL_FIELDS)
     assert properties(contract, "BlogCreate") == set(BLOG_FIELDS)
     assert properties(contract, "BlogChange") == set(BLOG_FIELDS)
     assert properties(contract, "UserCreate") == set(USER_FIELDS)

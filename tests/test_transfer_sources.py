@@ -22,6 +22,7 @@ from liveblog.labels import entry_label
 from liveblog.models import Entry
 from liveblog.models import Revision
 from liveblog.models import User
+from liveblog.transfer.article import read_article
 from liveblog.transfer.sources import detect
 from tests.factories import make_user
 from tests.support import soup
@@ -275,3 +276,17 @@ def test_a_date_must_be_one(app, session):
     update = entries_of(session, "seed")[-1]
     assert update.published_at is not None
     assert update.published_at.date() == date(2016, 2, 29)
+
+
+def test_an_article_reads_the_labels_the_composer_reads():
+    text = (
+        "Storm\n\nUpdate 07:45 BST — Trains cancelled.\n\nMISE À JOUR 09h30 CET : Toits arrachés.\n"
+    )
+    parts = list(read_article(text, date(2026, 7, 1)))
+    blog = next(value for kind, value in parts if kind == "blog")
+    entries = [value for kind, value in parts if kind == "entry"]
+    assert (blog["timezone"], blog["label_format"]) == ("Europe/London", "Update %H%M %Z")
+    assert [(e["published_at"], e["blocks"][0]["markdown"]) for e in entries] == [
+        ("2026-07-01T07:45:00+01:00", "Trains cancelled."),
+        ("2026-07-01T09:30:00+02:00", "Toits arrachés."),
+    ]

@@ -133,3 +133,26 @@ def handle_from_url(key: str, author_url: str) -> str | None:
     if key in ("threads", "instagram") and len(path) == 1:
         return path[0] if path[0].startswith("@") else f"@{path[0]}"
     return None
+
+
+def author_of_post(url: str) -> str | None:
+    """Who wrote the post at ``url``, where the link itself says (``@name`` on X, Bluesky,
+    Mastodon and Threads; the channel on Telegram)."""
+    provider = match(url)
+    parts = urlsplit(url)
+    path = [segment for segment in parts.path.split("/") if segment]
+    if provider is None or not path:
+        return None
+    if provider.key == "x":
+        return f"@{path[0]}"
+    if provider.key == "bluesky" and len(path) > 1:
+        return None if path[1].startswith("did:") else f"@{path[1]}"
+    if provider.key == "mastodon" and path[0].startswith("@"):
+        return path[0] if "@" in path[0][1:] else f"{path[0]}@{parts.hostname}"
+    if provider.key == "mastodon" and path[0] == "users" and len(path) > 1:
+        return f"@{path[1]}@{parts.hostname}"
+    if provider.key == "threads":
+        return path[0]
+    if provider.key == "telegram":
+        return path[1] if path[0] == "s" and len(path) > 1 else path[0]
+    return None

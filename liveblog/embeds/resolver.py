@@ -20,6 +20,7 @@ from ..blocks import Block
 from ..errors import EmbedError
 from ..errors import EmbedRefused
 from ..errors import EmbedTimeout
+from ..errors import EmbedUnavailable
 from ..errors import UploadError
 from ..lru import LruCache
 from ..validation import check_url
@@ -178,15 +179,14 @@ def explain(error: FetchError, what: str = "") -> EmbedError:
     if isinstance(error, FetchTimeout):
         return EmbedTimeout(f"{host} {error.reason}. Try again later, or {TRY_BY_HAND}")
     if isinstance(error, StatusError):
-        return EmbedError(
-            f"{host} says {_status_reason(error.code)} (HTTP {error.code}). {BY_HAND}"
-        )
+        failed = EmbedUnavailable if error.code >= 500 or error.code == 429 else EmbedError
+        return failed(f"{host} says {_status_reason(error.code)} (HTTP {error.code}). {BY_HAND}")
     if isinstance(error, AnswerTooLarge):
         return EmbedError(
             f"{host} {error.reason}{what}, which is not an answer that can be used. {BY_HAND}"
         )
     detail = error.detail if isinstance(error, Unreachable) else error.reason
-    return EmbedError(f"Could not reach {host} ({detail}). Check the link, or {TRY_BY_HAND}")
+    return EmbedUnavailable(f"Could not reach {host} ({detail}). Check the link, or {TRY_BY_HAND}")
 
 
 def _status_reason(code: int) -> str:

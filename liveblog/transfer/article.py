@@ -15,13 +15,11 @@ from typing import Any
 from ..blocks import blocks_from_markdown
 from ..blogs import suggest_slug
 from ..errors import LiveblogError
+from ..label_reader import WrittenLabel
+from ..label_reader import find_label
 from ..labels import zone
 from .document import Part
 
-LABEL = re.compile(
-    r"(?P<word>[A-Z]+(?: [A-Z]+)*) (?P<hour>[01][0-9]|2[0-3])(?P<minute>[0-5][0-9]) "
-    r"(?P<zone>[A-Z]{2,5}):\s*"
-)
 # The zones newsrooms name in labels, by abbreviation.
 ZONES = {
     "GMT": "UTC",
@@ -47,30 +45,26 @@ def read_article(text: str, day: date | None = None) -> Iterator[Part]:
     date of its labels' times (default: today in the first label's zone)."""
     title, _, body = text.lstrip("\ufeff").replace("\r\n", "\n").strip().partition("\n")
     paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", body) if p.strip()]
-    starts = [index for index, paragraph in enumerate(paragraphs) if LABEL.match(paragraph)]
+    starts = [index for index, paragraph in enumerate(paragraphs) if _label(paragraph)]
     if not title.strip() or not starts:
         raise LiveblogError(
             "The text has no paragraph that starts with a label such as 'UPDATE 0745 GMT:', "
             "so it is not a live-blog article this import reads."
         )
-    first = LABEL.match(paragraphs[starts[0]])
-    assert first is not None
-    timezone = _zone_name(first.group("zone"))
+    first = _label(paragraphs[starts[0]])
+    assert first is not None and first.zone is not None
+    timezone = _zone_name(first.zone)
     day = day or datetime.now(zone(timezone)).date()
     entries: list[tuple[datetime, str]] = []
     opening = "\n\n".join(paragraphs[: starts[0]])
     for start, end in zip(starts, [*starts[1:], len(paragraphs)], strict=True):
-        label = LABEL.match(paragraphs[start])
-        assert label is not None
+        label = _label(paragraphs[start])
+        assert label is not None and label.zone is not None
         moment = datetime(
-            day.year,
-            day.month,
-            day.day,
-            int(label.group("hour")),
-            int(label.group("minute")),
-            tzinfo=zone(_zone_name(label.group("zone"))),
-        )
-        words = "\n\n".join([paragraphs[start][label.end() :], *paragraphs[start + 1 : end]])
+            day.year, day.month, day.day, label.hour, label.minute,
+            tzinfo=zone(_zone_name(label.zone)),
+        )  # fmt: skip
+        words = "\n\n".join([paragraphs[start][label.end :], *paragraphs[start + 1 : end]])
         if words.strip():
             entries.append((moment, words.strip()))
     if opening:
@@ -85,7 +79,7 @@ def read_article(text: str, day: date | None = None) -> Iterator[Part]:
             "standfirst": _standfirst(opening),
             "status": "ended",
             "timezone": timezone,
-            "label_format": f"{first.group('word')} %H%M %Z",
+            "label_format": f"{first.word or 'UPDATE'} %H%M %Z",
             "created_at": started.isoformat(),
             "updated_at": (ended or started).isoformat(),
             "started_at": started.isoformat(),
@@ -96,6 +90,13 @@ def read_article(text: str, day: date | None = None) -> Iterator[Part]:
     for number, (moment, words) in enumerate(entries, 1):
         yield "entry", _entry(number, moment, words)
     yield "uploads", []
+
+
+def _label(paragraph: str) -> WrittenLabel | None:
+    """The label that begins an entry (label_reader's table), naming its zone: the blog's
+    zone comes from the first."""
+    found = find_label(paragraph)
+    return found if found is not None and found.zone is not None and found.hour >= 0 else None
 
 
 def _zone_name(abbreviation: str) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import blogs
+from .. import lookups
 from .. import publishing
 from .. import store
 from ..accounts import EMAIL
@@ -33,7 +34,9 @@ from ..errors import ValidationError
 from ..models import ENTRY_STATUSES
 from ..models import Base
 from ..models import Blog
+from ..models import EmbedLookup
 from ..models import User
+from ..models import utcnow
 from ..themes import Themes
 from ..validation import Fields
 from ..validation import present
@@ -309,6 +312,17 @@ def _insert(session: Session, batch: _Batch) -> None:
     ]
     if notes:
         session.execute(insert(Base.metadata.tables["corrections"]), notes)
+    # Bare post and video links are looked up here too, after the import is committed.
+    now = utcnow()
+    queued = [
+        {"entry_id": entry_id, "url": url, "state": "pending", "attempts": 0, "due_at": now,
+         "created_at": now}
+        for entry_id, entry in zip(ids, batch.entries, strict=True)
+        if entry["status"] != "deleted"
+        for url in lookups.bare_links(entry["blocks"])
+    ]  # fmt: skip
+    if queued:
+        session.execute(insert(EmbedLookup), queued)
 
 
 def _read_uploads(raw: Any) -> list[str]:

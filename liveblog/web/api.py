@@ -1,9 +1,11 @@
 """Blueprint "api": the editors' JSON API under /api/v1, with bearer-token auth."""
 
 import json
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
+from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import g
@@ -17,8 +19,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import accounts
 from .. import blogs
 from .. import db
+from .. import lookups
 from .. import publishing
 from .. import store
+from ..blocks import MAX_MARKDOWN
 from ..embeds import uploads
 from ..embeds.images import srcset
 from ..embeds.resolver import Resolver
@@ -28,9 +32,14 @@ from ..errors import LiveblogError
 from ..errors import PayloadTooLarge
 from ..errors import Unauthorized
 from ..errors import UnsupportedMediaType
+from ..label_reader import ReadLabel
+from ..label_reader import describe
+from ..label_reader import split_updates
+from ..labels import format_label
 from ..models import Blog
 from ..models import Entry
 from ..models import User
+from ..models import utcnow
 from ..publishing import entry_etag
 from ..transfer.export import Export
 from ..validation import Fields
@@ -41,6 +50,7 @@ from . import openapi
 from .api_json import blog_json
 from .api_json import entry_json
 from .api_json import user_json
+from .api_schemas import LABEL_FIELDS
 from .api_schemas import MAX_PAGE_SIZE
 from .api_schemas import RESOLVE_FIELDS
 from .api_schemas import TOKEN_FIELDS
@@ -125,9 +135,12 @@ def _page_size() -> int:
 
 
 def _entry_response(entry: Entry, blog: Blog, status: int = 200) -> Response:
-    response = jsonify(entry_json(entry, blog))
+    pending = lookups.unresolved(db.session(), [entry])
+    response = jsonify(entry_json(entry, blog, pending[entry.id]))
     response.status_code = status
     response.headers["ETag"] = entry_etag(entry)
+    if any(item["state"] == "pending" for item in pending[entry.id]):
+        current_app.extensions["liveblog.lookups"].poke()
     return response
 
 
@@ -192,13 +205,15 @@ def list_entries(slug: str) -> Any:
         visible_to=None if _user().can("editor") else _user(),
     )
     page, more = entries[:limit], len(entries) > limit
+    pending = lookups.unresolved(session, page)
     next_url = None
     if more:
         last = page[-1]
         next_cursor = store.encode_cursor(store.entry_moment(last), last.id)
         next_url = url_for(".list_entries", slug=slug, cursor=next_cursor, limit=limit)
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
-    return {"items": [entry_json(entry, blog) for entry in page], "next": next_url}, 200, headers
+    items = [entry_json(entry, blog, pending[entry.id]) for entry in page]
+    return {"items": items, "next": next_url}, 200, headers
 
 
 @bp.get("/blogs/<slug:slug>/export")
@@ -231,6 +246,35 @@ def preview_entry(slug: str) -> Any:
     return {"html": html, "label": view.label}
 
 
+@bp.post("/blogs/<slug:slug>/labels")
+def read_labels(slug: str) -> Any:
+    """What the server understands of a label at the start of a text, and of pasted text
+    whose paragraphs each start with one (``updates``: one entry each, oldest first)."""
+    _require_writer()
+    fields = Fields.top(read_json(), LABEL_FIELDS)
+    body = fields.string("body", required=True, max_length=MAX_MARKDOWN, multiline=True)
+    fields.raise_errors()
+    blog = store.get_blog(db.session(), slug)
+    now = utcnow()
+    label = publishing.label_of(blog, {"body": body}, now)
+    updates = split_updates(body, blog.timezone, now, blog.label_format)
+    return {
+        "label": _label_json(blog, label, now) if label else None,
+        "updates": [_label_json(blog, update, now) for update in updates],
+    }
+
+
+def _label_json(blog: Blog, label: ReadLabel, now: datetime) -> dict[str, Any]:
+    return {
+        "written": label.written,
+        "published_at": label.published_at.isoformat(),
+        "label": format_label(label.published_at, blog.timezone, blog.label_format),
+        "understood": describe(label, blog.timezone, now, blog.label_format),
+        "note": label.note,
+        "body": label.text,
+    }
+
+
 def _readable_entry(slug: str, entry_id: int) -> tuple[Entry, Blog]:
     session = db.session()
     blog = store.get_blog(session, slug)
@@ -256,6 +300,13 @@ def delete_entry(slug: str, entry_id: int) -> Any:
     if_match = request.headers.get("If-Match")
     publishing.delete_entry(db.session(), slug, entry_id, _user(), if_match)
     return "", 204
+
+
+@bp.post("/blogs/<slug:slug>/entries/<id:entry_id>/lookups")
+def retry_lookups(slug: str, entry_id: int) -> Any:
+    """Look the entry's bare post and video links up again (a failed look-up too)."""
+    entry = publishing.retry_lookups(db.session(), slug, entry_id, _user())
+    return _entry_response(entry, entry.blog, 202)
 
 
 @bp.get("/blogs/<slug:slug>/entries/<id:entry_id>/revisions")
@@ -350,9 +401,14 @@ def _require_writer() -> None:
 
 def resolver() -> Resolver:
     """The app's oEmbed resolver, with its cache of recent look-ups (built once per app)."""
-    found = current_app.extensions.get("liveblog.resolver")
+    return resolver_of(current_app)
+
+
+def resolver_of(app: Flask) -> Resolver:
+    """``app``'s resolver, built on first use: what editors and the link look-ups share."""
+    found = app.extensions.get("liveblog.resolver")
     if found is None:
-        found = current_app.extensions["liveblog.resolver"] = resolver_from(current_app.config)
+        found = app.extensions["liveblog.resolver"] = resolver_from(app.config)
     return found
 
 

@@ -42,7 +42,10 @@ def blog_json(blog: Blog) -> dict[str, Any]:
     }
 
 
-def entry_json(entry: Entry, blog: Blog) -> dict[str, Any]:
+def entry_json(
+    entry: Entry, blog: Blog, unresolved: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """An entry; ``unresolved``: its bare post and video links not looked up (yet)."""
     return {
         "id": entry.id,
         "blog": blog.slug,
@@ -70,6 +73,7 @@ def entry_json(entry: Entry, blog: Blog) -> dict[str, Any]:
         "label": entry_label(blog, entry),
         "html": entry.html,
         "permalink": permalink(blog, entry),
+        "unresolved": unresolved or [],
     }
 
 

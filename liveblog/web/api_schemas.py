@@ -28,6 +28,7 @@ USER_FIELDS = ("email", "name", "role", "password")
 USER_CHANGES = ("role", "active", "password")
 TOKEN_FIELDS = ("label",)
 RESOLVE_FIELDS = ("url",)
+LABEL_FIELDS = ("body",)
 MAX_PAGE_SIZE = 200
 
 
@@ -168,6 +169,13 @@ ENTRY_INPUT: dict[str, Schema] = {
         "of what was corrected, shown to readers with the entry",
     ),
 }
+NEW_ENTRY_INPUT: dict[str, Schema] = {
+    **ENTRY_INPUT,
+    "keep_label": {
+        "type": "boolean",
+        "description": "Keep a label at the body's start as text, rather than as the time",
+    },
+}
 
 IMAGE = record({name: BLOCKS["image"]["properties"][name] for name in IMAGE_FIELDS}, "url", "alt")
 
@@ -261,6 +269,10 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
             *("id", "slug", "title", "status", "last_seq", "url", "entries"),
         ),
         "EntryInput": {**record(ENTRY_INPUT), "description": "body or blocks, or both"},
+        "EntryCreate": {
+            **record(NEW_ENTRY_INPUT),
+            "description": "body or blocks, or both; a label at the body's start gives the time",
+        },
         "Entry": record(
             {
                 "id": {"type": "integer"},
@@ -298,6 +310,20 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
                 "label": {"type": ["string", "null"], "examples": ["UPDATE 0745 GMT"]},
                 "html": {"type": "string", "description": "Sanitised, as readers see it"},
                 "permalink": {"type": "string"},
+                "unresolved": {
+                    "type": "array",
+                    "description": "Bare post or video links still to be looked up, or whose "
+                    "look-up failed (readers see a link card); retry with POST …/lookups",
+                    "items": record(
+                        {
+                            "block": {"type": "integer", "description": "Its index in blocks"},
+                            "url": {"type": "string"},
+                            "state": choice(("pending", "failed")),
+                            "reason": {"type": ["string", "null"]},
+                        },
+                        *("block", "url", "state", "reason"),
+                    ),
+                },
             },
             *("id", "blog", "author", "blocks", "status", "version", "html", "permalink"),
         ),
@@ -319,6 +345,33 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
         ),
         "Preview": record(
             {"html": {"type": "string"}, "label": {"type": "string"}}, "html", "label"
+        ),
+        "LabelsInput": record({"body": text(MAX_MARKDOWN)}, "body"),
+        "ReadLabel": record(
+            {
+                "written": {"type": "string", "examples": ["UPDATE 0745 GMT:"]},
+                "published_at": stamp,
+                "label": {"type": "string", "examples": ["UPDATE 0745 GMT"]},
+                "understood": {
+                    "type": "string",
+                    "examples": ["UPDATE 0745 GMT, today 1 December"],
+                },
+                "note": {"type": ["string", "null"]},
+                "body": {"type": "string", "description": "The text without its label"},
+            },
+            *("written", "published_at", "label", "understood", "note", "body"),
+        ),
+        "Labels": record(
+            {
+                "label": {"oneOf": [ref("ReadLabel"), {"type": "null"}]},
+                "updates": {
+                    "type": "array",
+                    "items": ref("ReadLabel"),
+                    "description": "Paragraphs that each start with a label: one entry each",
+                },
+            },
+            "label",
+            "updates",
         ),
         "Token": record(
             {

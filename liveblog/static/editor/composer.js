@@ -3,6 +3,8 @@
 import { api, explain } from "./api.js";
 import { Attachments } from "./attachments.js";
 import { el } from "./dom.js";
+import { LookupWarning } from "./lookups.js";
+import { PastedLabels } from "./pasted.js";
 
 const FIELD_NAMES = { headline: "The headline", body: "The text", published_at: "The time" };
 
@@ -35,6 +37,8 @@ export function Composer(root) {
   this.timeTouched = false;
   this.previewCount = 0;
   this.attachments = new Attachments(this.refreshPreview.bind(this));
+  this.labels = new PastedLabels(this);
+  this.lookups = new LookupWarning(this.base);
   this.resetTime();
   const self = this;
   let timer = null;
@@ -70,6 +74,7 @@ Composer.prototype.values = function (status) {
   };
   if (this.form.pinned) data.pinned = this.form.pinned.checked;
   if (this.attachments.blocks.length) data.blocks = this.attachments.blocks.slice();
+  if (this.labels.keep) data.keep_label = true;
   if (status === "review") {
     data.status = "draft";
     data.review = "pending";
@@ -153,8 +158,10 @@ Composer.prototype.save = function (status) {
     const done = entry.review === "pending" ? "Submitted for review" :
       { published: "Published", scheduled: "Scheduled", draft: "Saved as a draft" }[entry.status];
     self.status.textContent = done + (entry.label ? ": " + entry.label : "") + ".";
+    self.lookups.watch(entry);
     self.form.reset();
     self.attachments.clear();
+    self.labels.clear();
     self.resetTime();
     self.refreshPreview();
     self.form.body.focus();

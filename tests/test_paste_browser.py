@@ -1,0 +1,189 @@
+"""Pasting in the composer, in headless Chromium: a label read into the update's time, pasted
+updates published one by one, and bare links completed on an open reader page."""
+
+import json
+import re
+
+import pytest
+
+from liveblog.label_reader import describe
+from liveblog.label_reader import read_label
+from liveblog.models import utcnow
+from tests.editor_helpers import log_in_browser
+from tests.factories import make_user
+from tests.fakes import fake_server
+from tests.support import CHROMIUM
+from tests.support import CHROMIUM_ARGS
+from tests.support import TWEET
+from tests.support import TWEET_ANSWER
+from tests.support import needs_chromium
+
+playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+
+pytestmark = [needs_chromium, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+BLOG = "syria-hama-offensive"
+
+
+@pytest.fixture
+def browser():
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.problems = problems
+    yield page
+    assert page.problems == []
+
+
+@pytest.fixture
+def editor(session):
+    return make_user(session, "editor")
+
+
+@pytest.fixture
+def provider(demo_app):
+    """A fake oEmbed provider on 127.0.0.1, and the app's look-ups running against it."""
+    with fake_server() as server:
+        demo_app.config["OEMBED_ENDPOINTS"] = {"x": server.url("/x/oembed")}
+        demo_app.config["FETCH_PRIVATE_ADDRESSES"] = True
+        demo_app.extensions["liveblog.lookups"].interval = 0.1
+        yield server
+
+
+def compose(page, origin, editor):
+    log_in_browser(page, origin, editor.email)
+    page.goto(f"{origin}/editor/blogs/{BLOG}/")
+
+
+def entry_json(page, origin, entry_id):
+    return page.evaluate(
+        "url => fetch(url, {headers: {'X-CSRF-Token':"
+        " document.querySelector('meta[name=csrf-token]').content}}).then(r => r.json())",
+        f"{origin}/api/v1/blogs/{BLOG}/entries/{entry_id}",
+    )
+
+
+def test_a_pasted_label_is_shown_as_understood_and_gives_the_time(live_server, editor, page):
+    compose(page, live_server, editor)
+    text = "UPDATE 0745 GMT: Anti-Assad forces have launched their assault."
+    expected = read_label(text, "UTC", utcnow())
+    page.fill("#body", text)
+    notice = page.wait_for_selector("#label-notice:has-text('Will be published as')")
+    assert f"Will be published as {describe(expected, 'UTC', utcnow())}." in notice.inner_text()
+    page.wait_for_selector("#preview article.entry:has-text('Anti-Assad forces')")
+    assert "UPDATE 0745 GMT:" not in page.inner_text("#preview")
+    page.click("button[data-status=published]")
+    page.wait_for_selector("#composer-status:has-text('Published: UPDATE 0745 GMT')")
+    assert page.is_hidden("#label-notice")
+    item = page.wait_for_selector("#stream .item:has-text('Anti-Assad forces')")
+    entry = entry_json(page, live_server, item.get_attribute("data-id"))
+    assert entry["published_at"] == expected.published_at.isoformat()
+    assert entry["blocks"][0]["markdown"] == "Anti-Assad forces have launched their assault."
+
+
+def test_the_label_can_stay_as_text(live_server, editor, page):
+    compose(page, live_server, editor)
+    page.fill("#body", "0745 GMT — Rebels advance.")
+    page.click("#label-notice button:has-text('Keep “0745 GMT —” as text')")
+    page.wait_for_selector("#label-notice:has-text('stays in the text')")
+    page.click("button[data-status=published]")
+    item = page.wait_for_selector("#stream .item:has-text('0745 GMT — Rebels advance.')")
+    entry = entry_json(page, live_server, item.get_attribute("data-id"))
+    assert entry["blocks"][0]["markdown"] == "0745 GMT — Rebels advance."
+
+
+def test_pasted_updates_are_published_one_each(live_server, editor, page):
+    compose(page, live_server, editor)
+    pasted = (
+        "UPDATE 0930 GMT: Regime airstrikes on Ariha.\n\n"
+        "UPDATE 0815 GMT: Ahrar al-Sham joins the offensive.\n\nMore on that.\n\n"
+        "UPDATE 0700 GMT: Fighting near Kawkab overnight."
+    )
+    page.fill("#body", pasted)
+    page.wait_for_selector("#paste-split:has-text('This looks like 3 updates — publish as 3?')")
+    listed = page.locator("#paste-split li").all_inner_texts()
+    assert [re.sub(r",.*", "", line) for line in listed] == [
+        "UPDATE 0700 GMT",
+        "UPDATE 0815 GMT",
+        "UPDATE 0930 GMT",
+    ]
+    page.click("#paste-split button:has-text('Publish as 3 updates')")
+    page.wait_for_selector("#composer-status:has-text('Published 3 updates.')")
+    assert page.input_value("#body") == ""
+    page.wait_for_selector("#stream .item:has-text('Regime airstrikes on Ariha')")
+    labels = {}
+    for words in ("Fighting near Kawkab", "Ahrar al-Sham joins", "Regime airstrikes"):
+        item = page.wait_for_selector(f"#stream .item:has-text('{words}')")
+        labels[words] = entry_json(page, live_server, item.get_attribute("data-id"))["label"]
+    assert labels == {
+        "Fighting near Kawkab": "UPDATE 0700 GMT",
+        "Ahrar al-Sham joins": "UPDATE 0815 GMT",
+        "Regime airstrikes": "UPDATE 0930 GMT",
+    }
+
+
+def test_a_bare_link_becomes_the_full_quote_on_an_open_reader_page(
+    live_server, provider, editor, page, browser
+):
+    provider.route("/x/oembed", json.dumps(TWEET_ANSWER), delay=1.0)
+    reader = browser.new_page()
+    reader.goto(f"{live_server}/{BLOG}/")
+    compose(page, live_server, editor)
+    page.fill("#body", f"A pro-rebel activist tweeted:\n\n{TWEET}")
+    page.click("button[data-status=published]")
+    page.wait_for_selector("#composer-status:has-text('Published')")
+    card = reader.wait_for_selector(".entry .social-card")
+    assert "@someone" in card.inner_text() and "Unknown author" not in card.inner_text()
+    quote = reader.wait_for_selector(
+        ".entry blockquote.social-post:has-text('Rebels have entered')"
+    )
+    assert "Unknown author" not in reader.inner_text("main")
+    assert quote.is_visible()
+    assert page.is_hidden("#lookup-warning")
+    reader.close()
+
+
+def test_a_failed_look_up_warns_the_editor_who_retries(
+    live_server, provider, editor, page, browser
+):
+    provider.route("/x/oembed", "gone", status=404, content_type="text/plain")
+    compose(page, live_server, editor)
+    page.fill("#body", TWEET)
+    page.click("button[data-status=published]")
+    warning = page.wait_for_selector("#lookup-warning:has-text('could not be looked up')")
+    assert "does not exist" in warning.inner_text() and TWEET in warning.inner_text()
+    page.problems.clear()  # the browser logs nothing of ours; the 404 was the provider's
+    provider.route("/x/oembed", json.dumps(TWEET_ANSWER))
+    page.click("#lookup-warning button:has-text('Retry the look-up')")
+    page.wait_for_selector("#lookup-warning", state="hidden")
+    reader = browser.new_page()
+    reader.goto(f"{live_server}/{BLOG}/")
+    reader.wait_for_selector(".entry blockquote.social-post:has-text('Rebels have entered')")
+    reader.close()
+
+
+def test_pasted_updates_stop_at_the_first_refused_and_keep_the_rest(live_server, editor, page):
+    compose(page, live_server, editor)
+    brackets = "[" * 2001  # more than one entry may hold: refused with a 422
+    page.fill(
+        "#body",
+        f"UPDATE 0700 GMT: Fighting near Kawkab.\n\nUPDATE 0815 GMT: {brackets}\n\n"
+        "UPDATE 0930 GMT: Regime airstrikes on Ariha.",
+    )
+    page.click("#paste-split button:has-text('Publish as 3 updates')")
+    status = page.wait_for_selector("#composer-status:has-text('Published 1 of 3 updates')")
+    assert "still in the text box" in status.inner_text()
+    page.problems.clear()  # the browser logs the refused request
+    assert page.input_value("#body") == (
+        f"UPDATE 0815 GMT: {brackets}\n\nUPDATE 0930 GMT: Regime airstrikes on Ariha."
+    )
+    page.wait_for_selector("#stream .item:has-text('Fighting near Kawkab')")
+    assert page.locator("#stream .item:has-text('Regime airstrikes on Ariha')").count() == 0
