@@ -39,12 +39,13 @@ from .validation import present
 
 ENTRY_FIELDS = (
     "headline", "body", "blocks", "published_at", "status", "pinned", "key_event", "review",
-    "review_note",
+    "review_note", "authors",
 )  # fmt: skip
 ENTRY_INPUT_STATUSES = ("published", "draft", "scheduled")
 # Clocks disagree a little: a "published" time this far ahead of ours is still accepted.
 CLOCK_SKEW = timedelta(minutes=1)
 MAX_MARKDOWN_BRACKETS = 2000
+MAX_AUTHORS = 10
 
 
 def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
@@ -59,6 +60,7 @@ def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
         "review": fields.choice("review", REVIEW_STATES),
         "review_note": fields.string("review_note", max_length=1000, multiline=True, nullable=True),
     }
+    values["authors"] = _author_ids(fields)
     body = fields.string("body", max_length=MAX_MARKDOWN, multiline=True)
     items = fields.items("blocks", max_items=MAX_BLOCKS)
     if present(body) and present(items):
@@ -81,6 +83,42 @@ def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
         fields.error("body" if fields.has("body") else "blocks", message)
     fields.raise_errors()
     return {name: value for name, value in values.items() if given(value)}
+
+
+def _author_ids(fields: Fields) -> Any:
+    items = fields.items("authors", max_items=MAX_AUTHORS)
+    if not present(items):
+        if items is None:
+            fields.error("authors", "must list at least one user id")
+        return items
+    if not items:
+        fields.error("authors", "must list at least one user id: whose byline is this?")
+    ids: list[int] = []
+    for path, item in items:
+        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+            fields.errors.append(FieldError(path, "must be a user's id, a whole number"))
+        elif item in ids:
+            fields.errors.append(FieldError(path, f"is {item} again; name each author once"))
+        else:
+            ids.append(item)
+    return ids
+
+
+def _authors(session: Session, ids: list[int]) -> list[User]:
+    """The active users ``ids`` name, in order; 422 naming each id that is not one."""
+    found = store.get_users(session, ids)
+    errors = []
+    for index, user_id in enumerate(ids):
+        user = found.get(user_id)
+        if user is None:
+            errors.append(FieldError(f"authors[{index}]", f"is {user_id}, which is no user's id"))
+        elif not user.active:
+            errors.append(
+                FieldError(f"authors[{index}]", f"is {user_id}, {user.name}, who is deactivated")
+            )
+    if errors:
+        raise ValidationError(errors)
+    return [found[user_id] for user_id in ids]
 
 
 def create_entry(
@@ -110,6 +148,7 @@ def create_entry(
             created_at=now,
             updated_at=now,
         )
+        entry.set_authors(_authors(session, values.get("authors", [actor.id])))
         session.add(entry)
         session.flush()
         _keep_revision(session, entry, actor, now)
@@ -120,13 +159,18 @@ def create_entry(
 
 
 def preview_entry(
-    themes: Themes, blog: Blog, data: Any, actor: User, now: datetime | None = None
+    session: Session,
+    themes: Themes,
+    blog: Blog,
+    data: Any,
+    actor: User,
+    now: datetime | None = None,
 ) -> Entry:
     """An unsaved entry, validated and rendered exactly as saving it would: for previews."""
     require_role(actor, "contributor", "Your account cannot write entries.")
     values = read_entry(data, creating=True)
     now = now or utcnow()
-    return Entry(
+    preview = Entry(
         id=0,
         blog=blog,
         author=actor,
@@ -141,6 +185,8 @@ def preview_entry(
         created_at=now,
         updated_at=now,
     )
+    preview.set_authors(_authors(session, values.get("authors", [actor.id])))
+    return preview
 
 
 def update_entry(
@@ -164,6 +210,10 @@ def update_entry(
             was_published, was_pinned = entry.status == "published", entry.pinned
             words_before = (entry.headline, entry.blocks)
             content_before = (*words_before, entry.published_at, entry.key_event)
+            authors_before = [author.id for author in entry.credited()]
+            if "authors" in values:
+                entry.set_authors(_authors(session, values["authors"]))
+            authors_changed = authors_before != [author.id for author in entry.credited()]
             if "published_at" in values or status != entry.status:
                 values["published_at"] = _published_at(status, values, entry.published_at, now)
             for name in ("headline", "blocks", "published_at", "pinned", "key_event"):
@@ -173,10 +223,10 @@ def update_entry(
             entry.status = status
             if "blocks" in values:
                 entry.html = render_entry(entry.blocks, themes, blog, data)
-            if not session.is_modified(entry):
+            if not session.is_modified(entry) and not authors_changed:
                 return entry
             words_changed = words_before != (entry.headline, entry.blocks)
-            content_changed = content_before != (
+            content_changed = authors_changed or content_before != (
                 entry.headline,
                 entry.blocks,
                 entry.published_at,

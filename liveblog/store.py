@@ -25,6 +25,7 @@ from .models import ApiToken
 from .models import Blog
 from .models import Change
 from .models import Entry
+from .models import EntryAuthor
 from .models import Revision
 from .models import User
 from .models import UTCDateTime
@@ -44,6 +45,7 @@ MAX_ID = 2**31
 TAKEN = {
     ("users", "email"): "A user with this email address already exists.",
     ("blogs", "slug"): "A live blog with this slug already exists; choose another.",
+    ("users", "slug"): "Another author already has this address; choose another.",
 }
 SAVED_MEANWHILE = "Someone else saved at the same moment; reload and try again."
 
@@ -335,3 +337,57 @@ def pending_reviews(session: Session) -> dict[int, int]:
 
 def get_user_by_email(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
+
+
+def get_users(session: Session, user_ids: list[int]) -> dict[int, User]:
+    """The users among ``user_ids`` that exist, by id."""
+    wanted = [user_id for user_id in user_ids if 0 < user_id < MAX_ID]
+    return {user.id: user for user in session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def find_author(session: Session, ref: str) -> User | None:
+    """The active user whose author page is ``ref``: their slug, or else their id."""
+    number = int(ref) if ref.isascii() and ref.isdigit() and len(ref) < 11 else None
+    query = select(User).where(User.active == true())
+    if number is not None:
+        query = query.where(User.id == number)
+    else:
+        query = query.where(User.slug == ref)
+    return session.scalars(query).one_or_none()
+
+
+def blogs_crediting(session: Session, user: User) -> list[Blog]:
+    """The blogs with a published entry whose byline names ``user``, locked, by id."""
+    credited = select(Entry.blog_id).join(EntryAuthor, EntryAuthor.entry_id == Entry.id)
+    credited = credited.where(EntryAuthor.user_id == user.id, Entry.status == "published")
+    query = select(Blog).where(Blog.id.in_(credited)).order_by(Blog.id).with_for_update()
+    return list(session.scalars(query))
+
+
+def authored_entries(
+    session: Session, user: User, *, limit: int, before: tuple[datetime, int] | None = None
+) -> list[Entry]:
+    """The published entries crediting ``user`` on blogs readers see, newest first, keyset-
+    paginated by (time, id) like a live page."""
+    query = (
+        select(Entry)
+        .join(EntryAuthor, EntryAuthor.entry_id == Entry.id)
+        .join(Blog, Blog.id == Entry.blog_id)
+        .where(
+            EntryAuthor.user_id == user.id,
+            Entry.status == "published",
+            Blog.status.in_(READER_STATUSES),
+        )
+    )
+    if before is not None:
+        query = query.where(tuple_(Entry.published_at, Entry.id) < tuple_(before[0], before[1]))
+    query = query.order_by(Entry.published_at.desc(), Entry.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def reader_blogs_state(session: Session) -> list[tuple[int, int, datetime, datetime]]:
+    """(id, last_seq, changed_at, updated_at) of every blog readers see: what a page drawn
+    from all of them (an author's) depends on."""
+    query = select(Blog.id, Blog.last_seq, Blog.changed_at, Blog.updated_at)
+    query = query.where(Blog.status.in_(READER_STATUSES)).order_by(Blog.id)
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]

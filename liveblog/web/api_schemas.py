@@ -7,6 +7,9 @@ not name, so schemathesis notices any the code adds without saying so.
 
 from typing import Any
 
+from ..accounts import MAX_BIO
+from ..accounts import MAX_LINKS
+from ..accounts import PROFILE_FIELDS
 from ..blocks import BLOCK_TYPES
 from ..blocks import IMAGE_FIELDS
 from ..blocks import MAX_BLOCKS
@@ -19,12 +22,13 @@ from ..models import ENTRY_STATUSES
 from ..models import REVIEW_STATES
 from ..models import ROLES
 from ..publishing import ENTRY_INPUT_STATUSES
+from ..publishing import MAX_AUTHORS
 
 Schema = dict[str, Any]
 
 # What the API's own routes read (the entry and blog fields are the use cases').
 USER_FIELDS = ("email", "name", "role", "password")
-USER_CHANGES = ("role", "active", "password")
+USER_CHANGES = ("role", "active", "password", *PROFILE_FIELDS)
 TOKEN_FIELDS = ("label",)
 RESOLVE_FIELDS = ("url",)
 MAX_PAGE_SIZE = 200
@@ -160,6 +164,51 @@ ENTRY_INPUT: dict[str, Schema] = {
     "key_event": {"type": "boolean"},
     "review": choice(REVIEW_STATES),
     "review_note": text(nullable=True),
+    "authors": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_AUTHORS,
+        "items": {"type": "integer"},
+        "description": "The ids of the active users the byline names, in order; "
+        "by default the one who posts",
+    },
+}
+
+PHOTO_INPUT = record(
+    {"url": {**LINK_OR_PATH, "description": "An upload's /media/uploads/… URL"}, "alt": text(300)},
+    "url",
+    "alt",
+)
+PROFILE_INPUT: dict[str, Schema] = {
+    "name": text(200, nullable=True, description="The name bylines show"),
+    "title": text(200, nullable=True, examples=["Middle East correspondent"]),
+    "bio": text(MAX_BIO, nullable=True, description="Plain text"),
+    "links": {"type": ["array", "null"], "maxItems": MAX_LINKS, "items": LINK},
+    "slug": text(
+        80, nullable=True, description="The author page's address: /authors/<slug>, else /<id>"
+    ),
+    "photo": {"oneOf": [PHOTO_INPUT, {"type": "null"}]},
+}
+PROFILE: dict[str, Schema] = {
+    "title": {"type": "string"},
+    "bio": {"type": "string"},
+    "links": {"type": "array", "items": {"type": "string"}},
+    "slug": {"type": ["string", "null"]},
+    "photo": {
+        "oneOf": [
+            record(
+                {
+                    "url": {"type": "string"},
+                    "alt": {"type": "string"},
+                    "width": {"type": "integer"},
+                    "height": {"type": "integer"},
+                },
+                *("url", "alt", "width", "height"),
+            ),
+            {"type": "null"},
+        ]
+    },
+    "url": {"type": "string", "description": "The author page"},
 }
 
 IMAGE = record({name: BLOCKS["image"]["properties"][name] for name in IMAGE_FIELDS}, "url", "alt")
@@ -252,7 +301,12 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
             {
                 "id": {"type": "integer"},
                 "blog": {"type": "string"},
-                "author": PERSON,
+                "author": {**PERSON, "description": "Who posted it"},
+                "authors": {
+                    "type": "array",
+                    "items": {"type": "integer"},
+                    "description": "The ids of the users the byline names, in order",
+                },
                 "headline": {"type": ["string", "null"]},
                 "blocks": {"type": "array", "items": ref("Block")},
                 "status": choice(ENTRY_STATUSES),
@@ -272,7 +326,8 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
                 "html": {"type": "string", "description": "Sanitised, as readers see it"},
                 "permalink": {"type": "string"},
             },
-            *("id", "blog", "author", "blocks", "status", "version", "html", "permalink"),
+            *("id", "blog", "author", "authors", "blocks", "status", "version", "html"),
+            "permalink",
         ),
         "Revision": record(
             {
@@ -317,8 +372,9 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
                 "has_password": {"type": "boolean"},
                 "created_at": stamp,
                 "tokens": {"type": "array", "items": ref("Token")},
+                **PROFILE,
             },
-            *("id", "email", "name", "role", "active"),
+            *("id", "email", "name", "role", "active", *PROFILE),
         ),
         "UserCreate": record(
             {
@@ -333,8 +389,14 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
             "role",
         ),
         "UserChange": record(
-            {"role": choice(ROLES), "active": {"type": "boolean"}, "password": text()}
+            {
+                "role": choice(ROLES),
+                "active": {"type": "boolean"},
+                "password": text(),
+                **PROFILE_INPUT,
+            }
         ),
+        "ProfileChange": record(PROFILE_INPUT),
         "Resolve": record({"url": LINK}, "url"),
         "Resolved": record(
             {"block": ref("Block"), "cached": {"type": "boolean"}}, "block", "cached"
