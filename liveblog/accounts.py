@@ -242,6 +242,8 @@ def read_profile(data: Any, media_path: Path | str, fields: Fields | None = None
 
 
 def _links(fields: Fields) -> Any:
+    if fields.has("links") and fields.data["links"] is None:
+        return None
     items = fields.items("links", max_items=MAX_LINKS)
     if not present(items):
         return items

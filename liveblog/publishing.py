@@ -86,10 +86,11 @@ def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
 
 
 def _author_ids(fields: Fields) -> Any:
+    if fields.has("authors") and fields.data["authors"] is None:
+        fields.error("authors", "must list at least one user id: whose byline is this?")
+        return None
     items = fields.items("authors", max_items=MAX_AUTHORS)
     if not present(items):
-        if items is None:
-            fields.error("authors", "must list at least one user id")
         return items
     if not items:
         fields.error("authors", "must list at least one user id: whose byline is this?")

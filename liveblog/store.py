@@ -345,6 +345,12 @@ def get_users(session: Session, user_ids: list[int]) -> dict[int, User]:
     return {user.id: user for user in session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
+def active_users(session: Session) -> list[User]:
+    """Every active user, by name: who a byline may name."""
+    query = select(User).where(User.active == true()).order_by(User.name, User.id)
+    return list(session.scalars(query))
+
+
 def find_author(session: Session, ref: str) -> User | None:
     """The active user whose author page is ``ref``: their slug, or else their id."""
     number = int(ref) if ref.isascii() and ref.isdigit() and len(ref) < 11 else None
