@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import literal
@@ -353,10 +354,10 @@ def active_users(session: Session) -> list[User]:
 
 def find_author(session: Session, ref: str) -> User | None:
     """The active user whose author page is ``ref``: their slug, or else their id."""
-    number = int(ref) if ref.isascii() and ref.isdigit() and len(ref) < 11 else None
     query = select(User).where(User.active == true())
-    if number is not None:
-        query = query.where(User.id == number)
+    if ref.isascii() and ref.isdigit():
+        number = int(ref) if len(ref) <= len(str(MAX_ID)) else MAX_ID
+        query = query.where(User.id == number) if 0 < number < MAX_ID else query.where(false())
     else:
         query = query.where(User.slug == ref)
     return session.scalars(query).one_or_none()
