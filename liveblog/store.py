@@ -3,6 +3,7 @@
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -39,6 +40,8 @@ PG_CHANNEL = "liveblog_changes"
 READER_STATUSES = ("live", "ended")
 # Ids are 32-bit integers in the database; a larger one in a URL or cursor names nothing.
 MAX_ID = 2**31
+# What an author page's address may be: a slug, or an id.
+AUTHOR_REF = re.compile(r"[a-z0-9-]{1,80}")
 
 
 # What a writer is told when a unique constraint stops it: someone saved the same thing
@@ -354,8 +357,10 @@ def active_users(session: Session) -> list[User]:
 
 def find_author(session: Session, ref: str) -> User | None:
     """The active user whose author page is ``ref``: their slug, or else their id."""
+    if not AUTHOR_REF.fullmatch(ref):
+        return None
     query = select(User).where(User.active == true())
-    if ref.isascii() and ref.isdigit():
+    if ref.isdigit():
         number = int(ref) if len(ref) <= len(str(MAX_ID)) else MAX_ID
         query = query.where(User.id == number) if 0 < number < MAX_ID else query.where(false())
     else:
