@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy import func
@@ -16,6 +18,7 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from . import store
+from .embeds.uploads import stored_size
 from .errors import Conflict
 from .errors import FieldError
 from .errors import Forbidden
@@ -29,10 +32,19 @@ from .models import EditorSession
 from .models import LoginAttempt
 from .models import User
 from .models import utcnow
+from .validation import Fields
+from .validation import check_url
+from .validation import given
+from .validation import present
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 10
 SESSION_LIFETIME = timedelta(days=14)
+PROFILE_FIELDS = ("name", "title", "bio", "links", "slug", "photo")
+MAX_BIO = 1000
+MAX_LINKS = 5
+# An author page's address: never all digits, which name authors by id.
+AUTHOR_SLUG = re.compile(r"(?=[a-z0-9-]*[a-z])[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def create_user(
@@ -130,11 +142,16 @@ def tokens_by_user(session: Session, actor: User) -> dict[int, list[ApiToken]]:
     return found
 
 
-def _other_user(session: Session, actor: User, user_id: int) -> User:
-    _require_admin(actor)
-    user = session.get(User, user_id)
+def _existing_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id) if 0 < user_id < store.MAX_ID else None
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
+    return user
+
+
+def _other_user(session: Session, actor: User, user_id: int) -> User:
+    _require_admin(actor)
+    user = _existing_user(session, user_id)
     if user.id == actor.id:
         raise Forbidden(
             "You cannot change your own role or deactivate yourself; ask another admin."
@@ -150,10 +167,13 @@ def change_user(
     role: str | None = None,
     active: bool | None = None,
     password: str | None = None,
+    profile: dict[str, Any] | None = None,
 ) -> User:
-    """Change another user's role, password, or standing (admins only).
+    """Change another user's role, password, or standing, and anyone's public profile
+    (``read_profile``'s values), all at once or not at all (admins only).
 
-    Any of these ends the user's editor sessions: they log in again, as they now are.
+    A new role, password or standing ends the user's editor sessions: they log in again,
+    as they now are.
     """
     _require_admin(actor)
     if role is not None and role not in ROLES:
@@ -161,7 +181,12 @@ def change_user(
     if password is not None and (problem := _password_problem(password)):
         raise ValidationError([FieldError("password", problem)])
     with store.transaction(session):
-        user = _other_user(session, actor, user_id)
+        if role is None and active is None and password is None:
+            user = _existing_user(session, user_id)
+        else:
+            user = _other_user(session, actor, user_id)
+        if profile:
+            _apply_profile(session, user, profile)
         changed = (role is not None and role != user.role) or (
             active is not None and active != user.active
         )
@@ -183,6 +208,100 @@ def set_password(session: Session, user: User, password: str) -> None:
     with store.transaction(session):
         user.password_hash = generate_password_hash(password)
         end_sessions(session, user)
+
+
+# Public profiles: the byline and the author page
+
+
+def read_profile(data: Any, media_path: Path | str, fields: Fields | None = None) -> dict[str, Any]:
+    """The profile fields given in ``data`` (or read by ``fields``), validated: a photo must
+    be an upload of this site, described by its alt text. Raises ValidationError."""
+    fields = fields or Fields.top(data, PROFILE_FIELDS)
+    values: dict[str, Any] = {
+        "name": fields.string("name", max_length=200, nullable=True),
+        "title": fields.string("title", max_length=200, nullable=True),
+        "bio": fields.string("bio", max_length=MAX_BIO, multiline=True, nullable=True),
+        "slug": fields.string("slug", max_length=80, nullable=True),
+        "links": _links(fields),
+        "photo": _photo(fields, media_path),
+    }
+    if fields.has("name") and not present(values["name"]):
+        fields.error("name", "must not be empty: the byline shows it")
+    slug = values["slug"]
+    if present(slug) and not AUTHOR_SLUG.fullmatch(slug):
+        fields.error(
+            "slug", "may only hold lowercase letters, digits and single hyphens, with a letter"
+        )
+    fields.raise_errors()
+    blank = {"title": "", "bio": "", "links": None}
+    return {
+        name: blank.get(name) if value is None else value
+        for name, value in values.items()
+        if given(value)
+    }
+
+
+def _links(fields: Fields) -> Any:
+    if fields.has("links") and fields.data["links"] is None:
+        return None
+    items = fields.items("links", max_items=MAX_LINKS)
+    if not present(items):
+        return items
+    links = []
+    for path, raw in items:
+        if not isinstance(raw, str) or not raw.strip():
+            fields.errors.append(FieldError(path, "must be an http(s) URL"))
+        elif len(raw.strip()) > 2000:
+            fields.errors.append(FieldError(path, "must be at most 2000 characters"))
+        elif problem := check_url(raw.strip()):
+            fields.errors.append(FieldError(path, problem))
+        elif raw.strip() not in links:
+            links.append(raw.strip())
+    return links or None
+
+
+def _photo(fields: Fields, media_path: Path | str) -> Any:
+    photo = fields.object("photo", ("url", "alt"))
+    if not isinstance(photo, Fields):
+        return photo
+    url = photo.string("url", required=True, max_length=2000)
+    alt = photo.string("alt", required=True, max_length=300)
+    if not present(url) or not present(alt):
+        return None
+    size = stored_size(url, media_path)
+    if size is None:
+        photo.error("url", "must be an upload of this site: POST the photo to /api/v1/uploads")
+        return None
+    return {"url": url, "alt": alt, "width": size[0], "height": size[1]}
+
+
+def update_profile(session: Session, actor: User, user_id: int, values: dict[str, Any]) -> User:
+    """Change a user's public profile (``read_profile``'s values): their own, or anyone's
+    for an admin. Every blog whose published entries name them gets a blog.updated
+    change, so cached pages and feeds show the new byline."""
+    if actor.id != user_id:
+        _require_admin(actor)
+    require_role(actor, "contributor", "Your account cannot change profiles.")
+    with store.transaction(session):
+        user = _existing_user(session, user_id)
+        _apply_profile(session, user, values)
+    return user
+
+
+def _apply_profile(session: Session, user: User, values: dict[str, Any]) -> None:
+    changed = {name: value for name, value in values.items() if getattr(user, name) != value}
+    if not changed:
+        return
+    slug = changed.get("slug")
+    taken = select(User.id).where(User.slug == slug, User.id != user.id)
+    if slug is not None and session.scalar(taken) is not None:
+        raise Conflict(f"Another author already has the address {slug!r}; choose another.")
+    for name, value in changed.items():
+        setattr(user, name, value)
+    user.profile_updated_at = utcnow()
+    session.flush()
+    for blog in store.blogs_crediting(session, user):
+        store.append_change(session, blog, "blog.updated")
 
 
 # Editor sessions

@@ -40,6 +40,7 @@ SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 RESERVED_SLUGS = frozenset(
     {
         "api",
+        "authors",
         "editor",
         "static",
         "media",

@@ -47,6 +47,7 @@ from .labels import entry_label
 from .lru import LruCache
 from .models import Blog
 from .models import Entry
+from .models import User
 
 FORMATS = ("atom", "rss", "json")
 MEDIA_TYPES = {
@@ -87,6 +88,8 @@ class FeedLinks:
     """An entry's permalink."""
     hub: str | None = None
     """The WebSub hub to advertise, if any."""
+    author_page: Callable[[User], str] | None = None
+    """An author's page, if authors have pages."""
 
 
 def feed_path(slug: str, fmt: str, variant: str = "all") -> str:
@@ -222,8 +225,10 @@ def absolutize(html: str, base_url: str) -> str:
 def top_image_url(blog: Blog, base_url: str) -> str | None:
     """The blog's top photo as an absolute URL, if it has one."""
     url = (blog.top_image or {}).get("url")
-    if not url:
-        return None
+    return _absolute(url, base_url) if url else None
+
+
+def _absolute(url: str, base_url: str) -> str:
     if url.startswith("//"):
         return f"{urlsplit(base_url).scheme or 'https'}:{url}"
     return f"{base_url}{url}" if url.startswith("/") else str(url)
@@ -261,7 +266,10 @@ def atom_feed(
         fe.author(name=_xml(blog.title))
     for entry in entries:
         fe = _add_entry(fg, blog, entry, links)
-        fe.author(name=_author_name(blog, entry))
+        for author in _authors(blog, entry, links):
+            fe.author(
+                {"name": author["name"], **({"uri": author["url"]} if "url" in author else {})}
+            )
         fe.content(_xml(entry_content(blog, entry, links.base)), type="html")
         if entry.key_event:
             fe.category(term=KEY_EVENT_TERM, label=key_event_label(blog))
@@ -287,7 +295,7 @@ def rss_feed(blog: Blog, entries: Sequence[Entry], links: FeedLinks, variant: st
         _add_ending(fg, end, links).dc.dc_creator(_xml(blog.title))
     for entry in entries:
         fe = _add_entry(fg, blog, entry, links)
-        fe.dc.dc_creator(_author_name(blog, entry))
+        fe.dc.dc_creator([author["name"] for author in _authors(blog, entry, links)])
         fe.content(_xml(entry_content(blog, entry, links.base)), type="html")
         if entry.key_event:
             fe.category(term=KEY_EVENT_TERM, label=key_event_label(blog))
@@ -344,7 +352,7 @@ def _json_item(blog: Blog, entry: Entry, links: FeedLinks) -> dict[str, Any]:
     if entry.published_at is not None:
         item["date_published"] = _utc(entry.published_at).isoformat()
     item["date_modified"] = entry_updated(entry).isoformat()
-    item["authors"] = [{"name": _author_name(blog, entry)}]
+    item["authors"] = _authors(blog, entry, links)
     if entry.key_event:
         item["tags"] = [key_event_label(blog)]
     return item
@@ -388,9 +396,18 @@ def _add_ending(fg: FeedGenerator, end: Ending, links: FeedLinks) -> Any:
     return fe
 
 
-def _author_name(blog: Blog, entry: Entry) -> str:
-    # Atom needs an author on every entry when the feed has none, and a name in it.
-    return _xml(entry.author.name) or blog.title
+def _authors(blog: Blog, entry: Entry, links: FeedLinks) -> list[dict[str, str]]:
+    """Each author the byline names: name, and for an active one their page and photo."""
+    found = []
+    for user in entry.credited():
+        # Atom needs an author on every entry when the feed has none, and a name in it.
+        author = {"name": _xml(user.name) or blog.title}
+        if user.active and links.author_page is not None:
+            author["url"] = links.author_page(user)
+            if user.photo:
+                author["avatar"] = _absolute(user.photo["url"], links.base)
+        found.append(author)
+    return found
 
 
 def _utc(moment: datetime) -> datetime:

@@ -15,6 +15,9 @@ from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import false
+from sqlalchemy import text
+from sqlalchemy.ext.associationproxy import AssociationProxy
+from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -74,6 +77,13 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The public profile that makes the byline and the author page (accounts.read_profile).
+    title: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    bio: Mapped[str] = mapped_column(String(1000), default="", server_default=text("''"))
+    photo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    links: Mapped[list[str] | None] = mapped_column(JSON)
+    slug: Mapped[str | None] = mapped_column(String(80), unique=True, index=True)
+    profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def can(self, role: str) -> bool:
         """Whether this user holds ``role`` or a stronger one."""
@@ -167,17 +177,48 @@ class Entry(Base):
 
     blog: Mapped[Blog] = relationship()
     author: Mapped[User] = relationship(lazy="joined")
+    """Who posted the entry: a contributor may change their own drafts."""
     # Every reader surface shows them, so they come with the entry in one query per batch.
     corrections: Mapped[list["Correction"]] = relationship(
         lazy="selectin", order_by="(Correction.created_at, Correction.id)"
     )
+    bylines: Mapped[list["EntryAuthor"]] = relationship(
+        order_by="EntryAuthor.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    authors: AssociationProxy[list[User]] = association_proxy("bylines", "user")
 
     __mapper_args__ = {"version_id_col": version}
+
+    def credited(self) -> list[User]:
+        """The authors the byline names, in order; the poster when none are stored."""
+        return list(self.authors) or [self.author]
+
+    def set_authors(self, users: list[User]) -> None:
+        """Credit ``users``, in this order, keeping the rows of those already credited."""
+        kept = {byline.user_id: byline for byline in self.bylines}
+        bylines = []
+        for position, user in enumerate(users):
+            byline = kept.get(user.id) or EntryAuthor(user=user)
+            byline.position = position
+            bylines.append(byline)
+        self.bylines = bylines
 
     def visible_to(self, user: User) -> bool:
         """Whether ``user`` may know this entry exists: editors see every entry, others the
         published ones and their own (store.editor_entries applies the same rule in SQL)."""
         return user.can("editor") or self.status == "published" or self.author_id == user.id
+
+
+class EntryAuthor(Base):
+    """One author credited on an entry's byline, at ``position`` among its authors."""
+
+    __tablename__ = "entry_authors"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class Revision(Base):

@@ -44,7 +44,7 @@ from .validation import present
 
 ENTRY_FIELDS = (
     "headline", "body", "blocks", "published_at", "status", "pinned", "key_event", "review",
-    "review_note", "correction",
+    "review_note", "correction", "authors",
 )  # fmt: skip
 NEW_ENTRY_FIELDS = (*ENTRY_FIELDS, "keep_label")
 ENTRY_INPUT_STATUSES = ("published", "draft", "scheduled")
@@ -52,6 +52,7 @@ ENTRY_INPUT_STATUSES = ("published", "draft", "scheduled")
 CLOCK_SKEW = timedelta(minutes=1)
 MAX_MARKDOWN_BRACKETS = 2000
 MAX_CORRECTION = 500
+MAX_AUTHORS = 10
 
 
 def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
@@ -73,6 +74,7 @@ def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
     }
     if creating and present(values["correction"]):
         fields.error("correction", "can only be added to an edit of a published update")
+    values["authors"] = _author_ids(fields)
     body = fields.string("body", max_length=MAX_MARKDOWN, multiline=True)
     items = fields.items("blocks", max_items=MAX_BLOCKS)
     if present(body) and present(items):
@@ -95,6 +97,43 @@ def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
         fields.error("body" if fields.has("body") else "blocks", message)
     fields.raise_errors()
     return {name: value for name, value in values.items() if given(value)}
+
+
+def _author_ids(fields: Fields) -> Any:
+    if fields.has("authors") and fields.data["authors"] is None:
+        fields.error("authors", "must list at least one user id: whose byline is this?")
+        return None
+    items = fields.items("authors", max_items=MAX_AUTHORS)
+    if not present(items):
+        return items
+    if not items:
+        fields.error("authors", "must list at least one user id: whose byline is this?")
+    ids: list[int] = []
+    for path, item in items:
+        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+            fields.errors.append(FieldError(path, "must be a user's id, a whole number"))
+        elif item in ids:
+            fields.errors.append(FieldError(path, f"is {item} again; name each author once"))
+        else:
+            ids.append(item)
+    return ids
+
+
+def _authors(session: Session, ids: list[int]) -> list[User]:
+    """The active users ``ids`` name, in order; 422 naming each id that is not one."""
+    found = store.get_users(session, ids)
+    errors = []
+    for index, user_id in enumerate(ids):
+        user = found.get(user_id)
+        if user is None:
+            errors.append(FieldError(f"authors[{index}]", f"is {user_id}, which is no user's id"))
+        elif not user.active:
+            errors.append(
+                FieldError(f"authors[{index}]", f"is {user_id}, {user.name}, who is deactivated")
+            )
+    if errors:
+        raise ValidationError(errors)
+    return [found[user_id] for user_id in ids]
 
 
 def create_entry(
@@ -129,6 +168,7 @@ def create_entry(
             created_at=now,
             updated_at=now,
         )
+        entry.set_authors(_authors(session, values.get("authors", [actor.id])))
         session.add(entry)
         session.flush()
         _keep_revision(session, entry, actor, now)
@@ -140,13 +180,18 @@ def create_entry(
 
 
 def preview_entry(
-    themes: Themes, blog: Blog, data: Any, actor: User, now: datetime | None = None
+    session: Session,
+    themes: Themes,
+    blog: Blog,
+    data: Any,
+    actor: User,
+    now: datetime | None = None,
 ) -> Entry:
     """An unsaved entry, validated and rendered exactly as saving it would: for previews."""
     require_role(actor, "contributor", "Your account cannot write entries.")
     now = now or utcnow()
     values = _with_label_read(blog, data, read_entry(data, creating=True), now)
-    return Entry(
+    preview = Entry(
         id=0,
         blog=blog,
         author=actor,
@@ -161,6 +206,8 @@ def preview_entry(
         created_at=now,
         updated_at=now,
     )
+    preview.set_authors(_authors(session, values.get("authors", [actor.id])))
+    return preview
 
 
 def label_of(blog: Blog, data: Any, now: datetime) -> ReadLabel | None:
@@ -220,6 +267,10 @@ def update_entry(
                 )
             words_before = (entry.headline, entry.blocks)
             content_before = (*words_before, entry.published_at, entry.key_event)
+            authors_before = [author.id for author in entry.credited()]
+            if "authors" in values:
+                entry.set_authors(_authors(session, values["authors"]))
+            authors_changed = authors_before != [author.id for author in entry.credited()]
             if "published_at" in values or status != entry.status:
                 values["published_at"] = _published_at(status, values, entry.published_at, now)
             for name in ("headline", "blocks", "published_at", "pinned", "key_event"):
@@ -229,14 +280,19 @@ def update_entry(
             entry.status = status
             if "blocks" in values:
                 entry.html = render_entry(entry.blocks, themes, blog, data)
-            if not session.is_modified(entry) and correction is None:
+            if not session.is_modified(entry) and correction is None and not authors_changed:
                 return entry
             words_changed = words_before != (entry.headline, entry.blocks)
-            content_changed = correction is not None or content_before != (
-                entry.headline,
-                entry.blocks,
-                entry.published_at,
-                entry.key_event,
+            content_changed = (
+                correction is not None
+                or authors_changed
+                or content_before
+                != (
+                    entry.headline,
+                    entry.blocks,
+                    entry.published_at,
+                    entry.key_event,
+                )
             )
             if was_published and words_changed:
                 entry.edited_at = now  # readers see "Updated"; a re-timing or a flag is no edit

@@ -3,11 +3,13 @@
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import literal
@@ -26,6 +28,7 @@ from .models import ApiToken
 from .models import Blog
 from .models import Change
 from .models import Entry
+from .models import EntryAuthor
 from .models import Revision
 from .models import User
 from .models import UTCDateTime
@@ -38,6 +41,8 @@ PG_CHANNEL = "liveblog_changes"
 READER_STATUSES = ("live", "ended")
 # Ids are 32-bit integers in the database; a larger one in a URL or cursor names nothing.
 MAX_ID = 2**31
+# What an author page's address may be: a slug, or an id.
+AUTHOR_REF = re.compile(r"[a-z0-9-]{1,80}")
 
 
 # What a writer is told when a unique constraint stops it: someone saved the same thing
@@ -45,6 +50,7 @@ MAX_ID = 2**31
 TAKEN = {
     ("users", "email"): "A user with this email address already exists.",
     ("blogs", "slug"): "A live blog with this slug already exists; choose another.",
+    ("users", "slug"): "Another author already has this address; choose another.",
 }
 SAVED_MEANWHILE = "Someone else saved at the same moment; reload and try again."
 
@@ -368,3 +374,65 @@ def pending_reviews(session: Session) -> dict[int, int]:
 
 def get_user_by_email(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
+
+
+def get_users(session: Session, user_ids: list[int]) -> dict[int, User]:
+    """The users among ``user_ids`` that exist, by id."""
+    wanted = [user_id for user_id in user_ids if 0 < user_id < MAX_ID]
+    return {user.id: user for user in session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def active_users(session: Session) -> list[User]:
+    """Every active user, by name: who a byline may name."""
+    query = select(User).where(User.active == true()).order_by(User.name, User.id)
+    return list(session.scalars(query))
+
+
+def find_author(session: Session, ref: str) -> User | None:
+    """The active user whose author page is ``ref``: their slug, or else their id."""
+    if not AUTHOR_REF.fullmatch(ref):
+        return None
+    query = select(User).where(User.active == true())
+    if ref.isdigit():
+        number = int(ref) if len(ref) <= len(str(MAX_ID)) else MAX_ID
+        query = query.where(User.id == number) if 0 < number < MAX_ID else query.where(false())
+    else:
+        query = query.where(User.slug == ref)
+    return session.scalars(query).one_or_none()
+
+
+def blogs_crediting(session: Session, user: User) -> list[Blog]:
+    """The blogs with a published entry whose byline names ``user``, locked, by id."""
+    credited = select(Entry.blog_id).join(EntryAuthor, EntryAuthor.entry_id == Entry.id)
+    credited = credited.where(EntryAuthor.user_id == user.id, Entry.status == "published")
+    query = select(Blog).where(Blog.id.in_(credited)).order_by(Blog.id).with_for_update()
+    return list(session.scalars(query))
+
+
+def authored_entries(
+    session: Session, user: User, *, limit: int, before: tuple[datetime, int] | None = None
+) -> list[Entry]:
+    """The published entries crediting ``user`` on blogs readers see, newest first, keyset-
+    paginated by (time, id) like a live page."""
+    query = (
+        select(Entry)
+        .join(EntryAuthor, EntryAuthor.entry_id == Entry.id)
+        .join(Blog, Blog.id == Entry.blog_id)
+        .where(
+            EntryAuthor.user_id == user.id,
+            Entry.status == "published",
+            Blog.status.in_(READER_STATUSES),
+        )
+    )
+    if before is not None:
+        query = query.where(tuple_(Entry.published_at, Entry.id) < tuple_(before[0], before[1]))
+    query = query.order_by(Entry.published_at.desc(), Entry.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def reader_blogs_state(session: Session) -> list[tuple[int, int, datetime, datetime]]:
+    """(id, last_seq, changed_at, updated_at) of every blog readers see: what a page drawn
+    from all of them (an author's) depends on."""
+    query = select(Blog.id, Blog.last_seq, Blog.changed_at, Blog.updated_at)
+    query = query.where(Blog.status.in_(READER_STATUSES)).order_by(Blog.id)
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]

@@ -545,6 +545,31 @@ CREATE_USER = Call(
     201, lambda case: {"json": {"email": new_email(case), "role": "contributor"}}, created_the_user
 )
 PROMOTE_USER = Call(200, lambda case: {"json": {"role": "editor"}}, promoted_the_user)
+
+
+def showed_my_profile(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert case.caller.account is not None
+    assert response.get_json()["id"] == case.caller.account.id
+
+
+def title_of(case: Case, user_id: int) -> str:
+    user = fresh(case.world).get(User, user_id, populate_existing=True)
+    assert user is not None
+    return user.title
+
+
+def retitled_me(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert case.caller.account is not None
+    assert title_of(case, case.caller.account.id) == "Night editor"
+
+
+def retitled_the_user(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert title_of(case, case.user) == "Night editor"
+
+
+GET_ME = Call(200, nothing, showed_my_profile, writes=False)
+RETITLE_ME = Call(200, lambda case: {"json": {"title": "Night editor"}}, retitled_me)
+RETITLE_USER = Call(200, lambda case: {"json": {"title": "Night editor"}}, retitled_the_user)
 CREATE_TOKEN = Call(201, lambda case: {"json": {"label": "newsroom bot"}}, gave_a_token)
 REVOKE_TOKEN = Call(204, nothing, revoked_the_token)
 
@@ -674,6 +699,27 @@ LOG_OUT = Call(303, form(), logged_out)
 DASHBOARD = Call(200, nothing, listed_the_blog_page, writes=False)
 COMPOSE = Call(200, nothing, opened_the_composer, writes=False)
 USERS_PAGE = Call(200, nothing, listed_the_people_page, writes=False)
+
+
+def showed_my_profile_form(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert case.caller.account is not None
+    assert f'value="{case.caller.account.name}"' in page_text(response)
+
+
+def retitled_me_by_form(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert response.headers["Location"] == "/editor/profile?saved=yes"
+    retitled_me(case, response, before)
+
+
+PROFILE_PAGE = Call(200, nothing, showed_my_profile_form, writes=False)
+
+
+def profile_form(case: Case) -> dict[str, Any]:
+    name = case.caller.account.name if case.caller.account else "Someone"
+    return {"data": {"name": name, "title": "Night editor"}}
+
+
+PROFILE_FORM = Call(303, profile_form, retitled_me_by_form)
 STATIC = Call(200, nothing, served_the_script, writes=False)
 CREATE_BLOG_FORM = Call(
     303,
@@ -778,6 +824,11 @@ ROWS = [
     Row("POST",   "/api/v1/users",                       CREATE_USER,      (401, 403, 403, 201, 401, 401)),
     Row("PATCH",  "/api/v1/users/{user}",                PROMOTE_USER,     (401, 403, 403, 200, 401, 401), target="reporter"),
     Row("PATCH",  "/api/v1/users/{user}",                PROMOTE_USER,     (401, 403, 403, 403, 401, 401), target="self"),
+    # A profile: its user's own to change, and any admin's (their own too, there).
+    Row("PATCH",  "/api/v1/users/{user}",                RETITLE_USER,     (401, 403, 403, 200, 401, 401), target="reporter", variant="profile"),
+    Row("PATCH",  "/api/v1/users/{user}",                RETITLE_USER,     (401, 403, 403, 200, 401, 401), target="self", variant="profile"),
+    Row("GET",    "/api/v1/users/me",                    GET_ME,           (401, 200, 200, 200, 401, 401)),
+    Row("PATCH",  "/api/v1/users/me",                    RETITLE_ME,       (401, 200, 200, 200, 401, 401)),
     Row("POST",   "/api/v1/users/{user}/tokens",         CREATE_TOKEN,     (401, 403, 403, 201, 401, 401), target="reporter"),
     Row("DELETE", "/api/v1/tokens/{token}",              REVOKE_TOKEN,     (401, 403, 403, 204, 401, 401)),
     Row("POST",   "/api/v1/embeds/resolve",              RESOLVE,          (401, 200, 200, 200, 401, 401)),
@@ -802,6 +853,7 @@ ROWS = [
     Row("GET",    "/editor/",                            DASHBOARD,        (302, 200, 200, 200, 302, 302)),
     Row("GET",    "/editor/blogs/{blog}/",               COMPOSE,          (302, 200, 200, 200, 302, 302)),
     Row("GET",    "/editor/admin/users",                 USERS_PAGE,       (302, 403, 403, 200, 302, 302)),
+    Row("GET",    "/editor/profile",                     PROFILE_PAGE,     (302, 200, 200, 200, 302, 302)),
     # The editor's own CSS and JavaScript are no secret: the log-in page needs them.
     Row("GET",    "{static}",                            STATIC,           (200, 200, 200, 200, 200, 200)),
     # Forms need their CSRF token, even an admin's; the log-in form too, for visitors.
@@ -822,6 +874,9 @@ ROWS = [
     Row("POST",   "/editor/admin/users/{user}/tokens",   CREATE_TOKEN_FORM, (302, 403, 403, 201, 302, 302),
         no_csrf=                                                           (302, 403, 403, 403, 302, 302), target="reporter"),
     Row("POST",   "/editor/admin/tokens/{token}/revoke", REVOKE_TOKEN_FORM, (302, 403, 403, 200, 302, 302),
+        no_csrf=                                                           (302, 403, 403, 403, 302, 302)),
+    # "each user's own profile page in the editor"
+    Row("POST",   "/editor/profile",                     PROFILE_FORM,     (302, 303, 303, 303, 302, 302),
         no_csrf=                                                           (302, 403, 403, 403, 302, 302)),
 ]
 # fmt: on

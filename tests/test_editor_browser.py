@@ -482,3 +482,74 @@ def test_an_editor_works_by_keyboard_alone(live_server, users, page):
     assert page.evaluate("document.activeElement.textContent") == "Delete for good"
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#item-{entry_id}", state="detached")
+
+
+def test_a_reporter_edits_their_profile_by_keyboard_and_the_page_has_no_axe_violations(
+    live_server, users, page, tmp_path
+):
+    photo = tmp_path / "me.png"
+    photo.write_bytes(image_bytes((300, 300), "PNG"))
+    log_in_browser(page, live_server, users["contributor"].email)
+    tab_to(page, "a[href='/editor/profile']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/editor/profile")
+    if AXE.exists():
+        assert axe_violations(page) == []
+
+    tab_to(page, "#name")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Sami Nasser")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Stringer, Hama")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Reports from central Syria.")
+    page.keyboard.press("Tab")
+    page.keyboard.type("not a link")
+    page.keyboard.press("Tab")
+    page.keyboard.type("sami-nasser")
+    page.set_input_files("#photo", str(photo))
+    page.focus("#photo")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Sami Nasser, in a blue jacket")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#links-error")
+    page.problems.clear()  # the 422 itself is logged by the browser
+    assert "Link 1 must be an http(s) URL" in page.inner_text("#links-error")
+    assert page.get_attribute("#links", "aria-invalid") == "true"
+    if AXE.exists():
+        assert axe_violations(page) == []
+
+    page.fill("#links", "https://example.org/sami")
+    page.set_input_files("#photo", str(photo))
+    page.focus("#links")
+    tab_to(page, "button.primary")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".notice:has-text('Your profile is saved.')")
+    assert page.get_attribute("img.profile-photo", "alt") == "Sami Nasser, in a blue jacket"
+    if AXE.exists():
+        assert axe_violations(page) == []
+
+    page.goto(f"{live_server}/authors/sami-nasser")
+    assert page.inner_text("h1") == "Sami Nasser"
+    assert page.inner_text(".author-title") == "Stringer, Hama"
+    if AXE.exists():
+        assert axe_violations(page) == []
+
+
+def test_the_composer_credits_co_authors(live_server, users, page):
+    log_in_browser(page, live_server, users["editor"].email)
+    page.goto(f"{live_server}/editor/blogs/{BLOG}/")
+    # In the order the list shows the desk: by name.
+    names = sorted([users["editor"].name, users["contributor"].name])
+    page.select_option("#authors", label=names)
+    page.fill("#headline", "Written by two")
+    page.fill("#body", "Together.")
+    page.wait_for_selector("#preview .entry-author + .entry-author")
+    assert page.locator("#preview .entry-author-name").all_inner_texts() == names
+    if AXE.exists():
+        assert axe_violations(page) == []
+    page.click("button.primary")
+    page.wait_for_selector("#composer-status:has-text('Published')")
+    page.goto(f"{live_server}/{BLOG}/")
+    article = page.locator("article.entry", has_text="Written by two")
+    assert article.locator(".entry-author-name").all_inner_texts() == names

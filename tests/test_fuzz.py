@@ -93,6 +93,7 @@ ROUTES = {
     "public.asset": Route(),
     "public.media": Route(),
     "public.seq": Route(),
+    "public.author_page": Route(("before",)),
     "embed.embed": Route(("teaser", "update", "seq")),
     "embed.host_script": Route(),
     "oembed.oembed": Route(("url", "format", "maxwidth", "maxheight")),
@@ -119,6 +120,8 @@ ROUTES = {
     "api.list_users": Route(),
     "api.create_user": Route(body="user-new"),
     "api.update_user": Route(body="user"),
+    "api.get_me": Route(),
+    "api.update_me": Route(body="profile"),
     "api.create_user_token": Route(body="token"),
     "api.revoke_token": Route(),
     "api.resolve_embed": Route(body="resolve"),
@@ -135,6 +138,8 @@ ROUTES = {
     "editor.create_token": Route(body="form-token"),
     "editor.revoke_token": Route(body="form"),
     "editor.static": Route(),
+    "editor.profile": Route(("saved",)),
+    "editor.save_profile": Route(body="form-profile"),
 }
 # Which test fuzzes an endpoint, by its blueprint.
 GROUPS = {
@@ -436,6 +441,7 @@ ENTRY = optional(
     key_event=st.booleans(),
     review=st.sampled_from(["pending", "returned"]),
     review_note=SHORT,
+    authors=st.lists(st.integers(1, 30), min_size=1, max_size=3),
 ).map(_with_content)
 BLOG_SETTINGS = dict(
     standfirst=WORDS,
@@ -455,7 +461,19 @@ EMAILS = st.from_regex(r"[a-z0-9.+]{1,20}@[a-z]{1,10}\.(org|example)", fullmatch
 USER_NEW = optional(
     {"email": EMAILS, "role": st.sampled_from(ROLES)}, name=SHORT, password=PASSWORD
 )
-USER = optional({}, role=st.sampled_from(ROLES), active=st.booleans(), password=PASSWORD)
+AUTHOR_LINKS = st.sampled_from(["https://example.org/lina", "http://b.example/", "mailto:x@y.z"])
+PROFILE_SETTINGS = dict(
+    name=SHORT,
+    title=SHORT,
+    bio=WORDS,
+    links=st.lists(AUTHOR_LINKS, max_size=3),
+    slug=st.sampled_from(["lina", "sami-n", "Lina", "12"]),
+    photo=optional({"url": st.sampled_from(IMAGE_URLS), "alt": SHORT}),
+)
+PROFILE = optional({}, **PROFILE_SETTINGS)
+USER = optional(
+    {}, role=st.sampled_from(ROLES), active=st.booleans(), password=PASSWORD, **PROFILE_SETTINGS
+)
 TOKEN = optional({}, label=SHORT)
 # Links the fetcher refuses without connecting to anything: private addresses, broken URLs.
 UNFETCHABLE = [
@@ -760,6 +778,8 @@ def _populate(app: Flask, errors: list[logging.LogRecord]) -> World:
         "format": ["json", "JSON", "xml"],
         "maxwidth": ["320", "600"],
         "maxheight": ["200", "800"],
+        "ref": [*(str(person.id) for person in people.values()), "nobody"],
+        "saved": ["yes", ""],
     }
     people_ids = {role: person.id for role, person in people.items()}
     return World(app, clients, csrf, tokens, values, errors, people_ids, secrets)
@@ -1123,6 +1143,7 @@ def body_of(
             "blog": BLOG,
             "user-new": USER_NEW,
             "user": USER,
+            "profile": PROFILE,
             "token": TOKEN,
             "labels": LABELS,
         }[kind]
@@ -1147,6 +1168,15 @@ def body_of(
             "password": st.sampled_from(["", "correct horse battery"]),
         },
         "form-token": {"label": SHORT},
+        "form-profile": {
+            "name": SHORT,
+            "title": SHORT,
+            "bio": WORDS,
+            "links": st.sampled_from(["", "https://example.org/a\nnot a link"]),
+            "slug": st.sampled_from(["", "lina", "Lina"]),
+            "alt": SHORT,
+            "remove_photo": st.sampled_from(["", "yes"]),
+        },
     }[kind]
     return form(world, caller, aim, **fields).map(_without_none)
 

@@ -19,7 +19,18 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
         data={"file": (io.BytesIO(image_bytes((1200, 800), "JPEG")), "photo.jpg")},
         content_type="multipart/form-data",
     ).get_json()
+    profile = {
+        "name": "Lina <Haddad> & co",
+        "title": 'Middle East "correspondent"',
+        "bio": "Covers Syria.\n\nBased in <Beirut>.",
+        "links": ["https://example.org/lina?a=1&b=2"],
+        "slug": "lina",
+        "photo": {"url": photo["url"], "alt": "Lina, smiling"},
+    }
+    assert api.patch("/api/v1/users/me", json=profile).status_code == 200
+    colleague = api.as_role("contributor", name="Sami")
     api.post_entry(
+        authors=[api.user.id, colleague.user.id],
         headline='Every block <b>&</b> "quotes" عاجل',
         blocks=[
             {
@@ -116,6 +127,9 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
         "teaser": "/syria-hama-offensive/embed?teaser=5",
         "card": "/syria-hama-offensive/embed?update=3",
         "card-gone": f"/hama/embed?update={deleted['id']}",
+        "author": "/authors/lina",
+        "author-without-profile": f"/authors/{colleague.user.id}",
+        "author-not-found": "/authors/nobody",
     }
     files = []
     for name, path in pages.items():

@@ -105,3 +105,52 @@ def test_corrections_arrive_on_a_database_holding_entries_and_leave_it_whole(emp
     assert "corrections" not in tables(empty_database)
     with empty_database.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM entries")).scalar_one() == 1
+
+
+def test_bylines_migration_credits_every_existing_entry_to_its_poster(empty_database):
+    empty_database.upgrade("0007")
+    with empty_database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, active, created_at) VALUES "
+                "(1, 'ana@example.org', 'Ana', 'editor', true, '2017-03-24 07:00:00'), "
+                "(2, 'bo@example.org', 'Bo', 'contributor', true, '2017-03-24 07:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO blogs (id, slug, title, standfirst, status, timezone, label_format, "
+                "language, theme, embed_widgets, last_seq, changed_at, created_at, updated_at) "
+                "VALUES (1, 'hama', 'Hama', '', 'live', 'UTC', 'UPDATE %H%M %Z', 'en', "
+                "'default', false, 0, '2017-03-24 07:00:00', '2017-03-24 07:00:00', "
+                "'2017-03-24 07:00:00')"
+            )
+        )
+        for entry_id, author_id in ((1, 1), (2, 2), (3, 1)):
+            connection.execute(
+                text(
+                    "INSERT INTO entries (id, blog_id, author_id, blocks, html, status, pinned, "
+                    "key_event, version, created_at, updated_at) VALUES (:id, 1, :author, "
+                    "'[]', '<p>x</p>', 'published', false, false, 1, '2017-03-24 07:00:00', "
+                    "'2017-03-24 07:00:00')"
+                ),
+                {"id": entry_id, "author": author_id},
+            )
+
+    empty_database.upgrade()
+
+    with empty_database.engine.connect() as connection:
+        credited = connection.execute(
+            text("SELECT entry_id, user_id, position FROM entry_authors ORDER BY entry_id")
+        ).all()
+        profiles = connection.execute(
+            text("SELECT name, title, bio, photo, links, slug FROM users ORDER BY id")
+        ).all()
+    assert [tuple(row) for row in credited] == [(1, 1, 0), (2, 2, 0), (3, 1, 0)]
+    assert [tuple(row) for row in profiles] == [
+        ("Ana", "", "", None, None, None),
+        ("Bo", "", "", None, None, None),
+    ]
+    command.downgrade(empty_database.alembic_config(), "0007")
+    assert "entry_authors" not in tables(empty_database)
+    assert differences(empty_database) != []

@@ -31,6 +31,7 @@ from ..errors import UploadError
 from .images import UPLOAD_FILE
 from .images import URL_PREFIX
 from .images import WIDTHS
+from .images import upload_name
 
 # Pillow format -> (file extension, media type)
 FORMATS = {
@@ -71,6 +72,16 @@ def save_image(data: bytes, media_path: Path | str) -> dict[str, Any]:
         "type": media_type,
         "sizes": [*sizes, {"url": url, "width": width}],
     }
+
+
+def stored_size(url: str, media_path: Path | str) -> tuple[int, int] | None:
+    """The width and height of the upload stored at ``url``; None when there is none."""
+    name = upload_name(url)
+    path = Path(media_path) / "uploads" / name if name else None
+    if path is None or not path.is_file():
+        return None
+    with Image.open(path) as image:
+        return image.size
 
 
 def store_copy(name: str, data: bytes, media_path: Path | str) -> Path | None:

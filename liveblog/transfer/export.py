@@ -26,6 +26,7 @@ from ..embeds.images import upload_name
 from ..models import Blog
 from ..models import Correction
 from ..models import Entry
+from ..models import EntryAuthor
 from ..models import Revision
 from ..models import User
 from .document import ARCHIVE_DOCUMENT
@@ -85,21 +86,21 @@ class Export:
     def _document(self, blog: Blog) -> Iterator[str]:
         people = _people(self.session, blog)
         local = {user.id: number for number, user in enumerate(people, 1)}
-        authors = [
-            {"id": local[user.id], "name": user.name, "email": user.email} for user in people
-        ]
+        authors = [person_document(local[user.id], user) for user in people]
         yield (
             f'{{"format": {dumps(FORMAT)}, "version": {VERSION},\n'
             f'"blog": {dumps(blog_document(blog))},\n"authors": {dumps(authors)},\n"entries": ['
         )
         uploads = set(upload_urls(blog.top_image))
+        uploads.update(upload_urls([user.photo for user in people]))
         separator = "\n"
         for page in self._pages(blog):
             ids = [row.id for row in page]
             revisions = _revisions(self.session, ids)
             corrections = _corrections(self.session, ids)
+            credits = _credits(self.session, ids)
             for row in page:
-                entry = _entry(row, revisions.get(row.id, []), local)
+                entry = _entry(row, revisions.get(row.id, []), credits.get(row.id, []), local)
                 entry["corrections"] = corrections.get(row.id, [])
                 uploads.update(upload_urls(entry["blocks"]))
                 uploads.update(upload_urls([r["data"]["blocks"] for r in entry["revisions"]]))
@@ -144,19 +145,47 @@ def blog_document(blog: Blog) -> dict[str, Any]:
     }
 
 
-def _people(session: Session, blog: Blog) -> list[Row[Any]]:
-    """Everyone who wrote or edited an entry of ``blog``, by email: the document's numbering
-    of them does not depend on the ids of the database it comes from."""
+def person_document(number: int, user: User) -> dict[str, Any]:
+    """A person's member of an export document: their byline, never a credential."""
+    return {
+        "id": number,
+        "name": user.name,
+        "email": user.email,
+        "title": user.title,
+        "bio": user.bio,
+        "links": user.links or [],
+        "slug": user.slug,
+        "photo": user.photo,
+    }
+
+
+def _people(session: Session, blog: Blog) -> list[User]:
+    """Everyone who wrote, edited or is credited on an entry of ``blog``, by email: the
+    document's numbering of them does not depend on the ids of the database it comes from."""
     authors = select(Entry.author_id).where(Entry.blog_id == blog.id)
+    credited = (
+        select(EntryAuthor.user_id)
+        .join(Entry, EntryAuthor.entry_id == Entry.id)
+        .where(Entry.blog_id == blog.id)
+    )
     editors = (
         select(Revision.editor_id)
         .join(Entry, Revision.entry_id == Entry.id)
         .where(Entry.blog_id == blog.id)
     )
-    query = select(User.id, User.name, User.email).where(
-        User.id.in_(authors) | User.id.in_(editors)
+    query = select(User).where(User.id.in_(authors) | User.id.in_(editors) | User.id.in_(credited))
+    return list(session.scalars(query.order_by(User.email)))
+
+
+def _credits(session: Session, entry_ids: list[int]) -> dict[int, list[int]]:
+    """Entry id -> the ids of the users its byline names, in order."""
+    query = select(EntryAuthor.entry_id, EntryAuthor.user_id).where(
+        EntryAuthor.entry_id.in_(entry_ids)
     )
-    return list(session.execute(query.order_by(User.email)))
+    found: dict[int, list[int]] = {}
+    for entry_id, user_id in session.execute(query.order_by(EntryAuthor.position)):
+        found.setdefault(entry_id, []).append(user_id)
+    return found
 
 
 def _revisions(session: Session, entry_ids: list[int]) -> dict[int, list[Row[Any]]]:
@@ -181,10 +210,13 @@ def _corrections(session: Session, entry_ids: list[int]) -> dict[int, list[dict[
     return found
 
 
-def _entry(row: Row[Any], revisions: list[Row[Any]], local: dict[int, int]) -> dict[str, Any]:
+def _entry(
+    row: Row[Any], revisions: list[Row[Any]], credited: list[int], local: dict[int, int]
+) -> dict[str, Any]:
     return {
         "id": row.id,
         "author": local[row.author_id],
+        "authors": [local[user_id] for user_id in credited] or [local[row.author_id]],
         "headline": row.headline,
         "blocks": row.blocks,
         "status": row.status,

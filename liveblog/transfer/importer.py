@@ -27,6 +27,8 @@ from .. import lookups
 from .. import publishing
 from .. import store
 from ..accounts import EMAIL
+from ..accounts import read_profile
+from ..embeds.images import upload_name
 from ..errors import Conflict
 from ..errors import FieldError
 from ..errors import LiveblogError
@@ -46,7 +48,7 @@ BATCH = 500
 MAX_ID = store.MAX_ID
 BLOG_TIMES = ("created_at", "updated_at", "started_at", "ended_at")
 ENTRY_FIELDS = (
-    "id", "author", "headline", "blocks", "status", "published_at", "pinned", "key_event",
+    "id", "author", "authors", "headline", "blocks", "status", "published_at", "pinned", "key_event",
     "review", "review_note", "version", "created_at", "updated_at", "edited_at", "revisions",
     "corrections",
 )  # fmt: skip
@@ -60,6 +62,7 @@ CONTENT_FIELDS = (
     "review_note",
 )
 REVISION_FIELDS = ("version", "editor", "created_at", "data")
+PERSON_FIELDS = ("id", "name", "email", "title", "bio", "links", "slug", "photo")
 REVISION_DATA = ("headline", "blocks", "status", "published_at", "pinned", "key_event")
 CORRECTION_FIELDS = ("version", "created_at", "note")
 # A person of the document with no email address gets one that reaches no one.
@@ -190,14 +193,22 @@ def _read_blog(raw: Any, themes: Themes, slug: str | None) -> dict[str, Any]:
     return {**values, **times}
 
 
-def _read_people(raw: Any) -> dict[int, tuple[str, str | None]]:
-    """Document id -> (name, email or None) of everyone the entries name."""
+@dataclass
+class _Person:
+    """Someone an export document names: their email, if any, and their public profile."""
+
+    email: str | None
+    profile: dict[str, Any]
+
+
+def _read_people(raw: Any) -> dict[int, _Person]:
+    """Document id -> everyone the entries name, with their profile."""
     errors: list[FieldError] = []
-    people: dict[int, tuple[str, str | None]] = {}
+    people: dict[int, _Person] = {}
     if not isinstance(raw, list):
         raise ValidationError([FieldError("authors", "must be a list")])
     for index, item in enumerate(raw):
-        fields = Fields(item, f"authors[{index}]", errors, ("id", "name", "email"))
+        fields = Fields(item, f"authors[{index}]", errors, PERSON_FIELDS)
         number = fields.number("id", 1, MAX_ID, required=True, integer=True)
         name = fields.string("name", required=True, max_length=200)
         email = fields.string("email", max_length=254, nullable=True)
@@ -205,28 +216,59 @@ def _read_people(raw: Any) -> dict[int, tuple[str, str | None]]:
             email = email.lower()
             if not EMAIL.fullmatch(email):
                 fields.error("email", "must be an email address such as desk@example.org")
+        profile = _read_profile(fields)
         if present(number) and number in people:
             fields.error("id", f"is {number}, the id of another author")
         if present(number) and present(name):
-            people[number] = (name, email if present(email) else None)
+            people[number] = _Person(email if present(email) else None, {**profile, "name": name})
     if errors:
         raise ValidationError(errors)
     return people
 
 
-def _users(
-    session: Session, people: dict[int, tuple[str, str | None]]
-) -> tuple[dict[int, int], int]:
-    """Document id -> user id: a user of this Liveblog with the same email, else a new one,
-    a contributor without password or tokens, so that bylines survive and nobody gains
-    access by an import. Returns the map and how many users were created."""
+def _read_profile(fields: Fields) -> dict[str, Any]:
+    """A person's profile, read by the API's rules; the photo is an upload the document
+    lists (the archive brings its file, or this Liveblog has it), so only its shape is read."""
+    given = {
+        name: fields.data[name]
+        for name in ("title", "bio", "links", "slug")
+        if fields.data.get(name) is not None
+    }
+    try:
+        profile = read_profile(given, "")
+    except ValidationError as error:
+        fields.errors.extend(_prefixed(fields.path, error.errors))
+        profile = {}
+    photo = fields.object("photo", ("url", "alt", "width", "height"))
+    if isinstance(photo, Fields) and photo.valid:
+        url = photo.string("url", required=True, max_length=200)
+        alt = photo.string("alt", required=True, max_length=300)
+        width = photo.number("width", 1, 20_000, required=True, integer=True)
+        height = photo.number("height", 1, 20_000, required=True, integer=True)
+        if present(url) and upload_name(url) is None:
+            photo.error("url", "must be an upload's URL, /media/uploads/<hash>.<extension>")
+        elif all(present(value) for value in (url, alt, width, height)):
+            profile["photo"] = {"url": url, "alt": alt, "width": width, "height": height}
+    return profile
+
+
+def _users(session: Session, people: dict[int, _Person]) -> tuple[dict[int, int], int]:
+    """Document id -> user id: a user of this Liveblog with the same email (whose own
+    profile stays as it is), else a new one with the document's profile, a contributor
+    without password or tokens, so that bylines survive and nobody gains access by an
+    import. Returns the map and how many users were created."""
     users: dict[int, int] = {}
     created = 0
-    for number, (name, email) in people.items():
+    for number, person in people.items():
+        email = person.email
         user = store.get_user_by_email(session, email) if email else None
         if user is None:
             address = email or f"author-{secrets.token_hex(6)}@{PLACEHOLDER_DOMAIN}"
-            user = User(email=address, name=name, role="contributor", password_hash=None)
+            profile = dict(person.profile)
+            slug = profile.get("slug")
+            if slug and session.scalar(select(User.id).where(User.slug == slug)) is not None:
+                del profile["slug"]  # another author's address here: this one goes without
+            user = User(email=address, role="contributor", password_hash=None, **profile)
             session.add(user)
             session.flush()
             created += 1
@@ -239,6 +281,7 @@ class _Batch:
     entries: list[dict[str, Any]] = field(default_factory=list)
     revisions: list[list[dict[str, Any]]] = field(default_factory=list)
     corrections: list[list[dict[str, Any]]] = field(default_factory=list)
+    authors: list[list[int]] = field(default_factory=list)
 
 
 def _write_entries(
@@ -262,6 +305,7 @@ def _write_entries(
         if kind != "entry":
             raise LiveblogError(f"The export has {kind} where {path} should be.")
         row, revisions, corrections = _read_entry(path, raw, users)
+        authors = row.pop("authors")
         if row["pinned"] and row["status"] == "published":
             if pinned is not None:
                 raise ValidationError(
@@ -278,6 +322,7 @@ def _write_entries(
         batch.entries.append(row)
         batch.revisions.append(revisions)
         batch.corrections.append(corrections)
+        batch.authors.append(authors)
         if len(batch.entries) == BATCH:
             _insert(session, batch)
             batch = _Batch()
@@ -323,6 +368,12 @@ def _insert(session: Session, batch: _Batch) -> None:
     ]  # fmt: skip
     if queued:
         session.execute(insert(EmbedLookup), queued)
+    credits = [
+        {"entry_id": entry_id, "user_id": user_id, "position": position}
+        for entry_id, authors in zip(ids, batch.authors, strict=True)
+        for position, user_id in enumerate(authors)
+    ]
+    session.execute(insert(Base.metadata.tables["entry_authors"]), credits)
 
 
 def _read_uploads(raw: Any) -> list[str]:
@@ -373,6 +424,26 @@ def _person(fields: Fields, name: str, users: dict[int, int]) -> int | None:
     return users[number]
 
 
+def _credited(fields: Fields, users: dict[int, int], author: int | None) -> list[int]:
+    """The user ids of the entry's byline, in order; the author's when the document has none
+    (it was exported before entries had several authors)."""
+    items = fields.items("authors", max_items=10)
+    if not present(items):
+        return [author] if author is not None else []
+    if not items:
+        fields.error("authors", "must list at least one of the authors' ids")
+    credited: list[int] = []
+    for path, item in items:
+        number = item if isinstance(item, int) and not isinstance(item, bool) else None
+        if number is None or number not in users:
+            fields.errors.append(FieldError(path, f"is {item!r}, not the id of one of the authors"))
+        elif users[number] in credited:
+            fields.errors.append(FieldError(path, f"is {number} again; name each author once"))
+        else:
+            credited.append(users[number])
+    return credited
+
+
 def _read_entry(
     path: str, raw: Any, users: dict[int, int]
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -384,8 +455,10 @@ def _read_entry(
         raise ValidationError(errors)
     content = _read_content(path, raw, CONTENT_FIELDS, errors)
     fields.number("id", 1, MAX_ID, integer=True)  # its id where it was exported: not kept
+    author = _person(fields, "author", users)
     row = {
-        "author_id": _person(fields, "author", users),
+        "author_id": author,
+        "authors": _credited(fields, users, author),
         "headline": content.get("headline"),
         "blocks": content.get("blocks"),
         "status": fields.choice("status", ENTRY_STATUSES, required=True),

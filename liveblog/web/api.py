@@ -240,7 +240,7 @@ def create_entry(slug: str) -> Any:
 def preview_entry(slug: str) -> Any:
     """An unsaved entry rendered by the blog's theme partial, exactly as readers will see it."""
     blog = store.get_blog(db.session(), slug)
-    entry = publishing.preview_entry(themes(), blog, read_json(), _user())
+    entry = publishing.preview_entry(db.session(), themes(), blog, read_json(), _user())
     view = entry_view(blog, entry)
     html = templates(blog).get_template("_entry.html").render(entry=view)
     return {"html": html, "label": view.label}
@@ -355,15 +355,29 @@ def create_user() -> Any:
     return user_json(user), 201
 
 
+@bp.get("/users/me")
+def get_me() -> Any:
+    """The caller's own account and public profile."""
+    return user_json(_user())
+
+
+@bp.patch("/users/me")
+def update_me() -> Any:
+    """Change the caller's own public profile (a photo is first POSTed to /uploads)."""
+    profile = accounts.read_profile(read_json(), current_app.config["MEDIA_PATH"])
+    return user_json(accounts.update_profile(db.session(), _user(), _user().id, profile))
+
+
 @bp.patch("/users/<id:user_id>")
 def update_user(user_id: int) -> Any:
-    """Change another user's role or password, or deactivate or reactivate them (admins
-    only); any of these ends the user's editor sessions."""
+    """Change a user's public profile, or another user's role or password, or deactivate
+    or reactivate them (admins only); a new role, password or standing ends the user's
+    editor sessions."""
     fields = Fields.top(read_json(), USER_CHANGES)
     role = fields.string("role", max_length=16)
     active = fields.boolean("active")
     password = fields.string("password", max_length=1000)
-    fields.raise_errors()
+    profile = accounts.read_profile(None, current_app.config["MEDIA_PATH"], fields)
     user = accounts.change_user(
         db.session(),
         _user(),
@@ -371,6 +385,7 @@ def update_user(user_id: int) -> Any:
         role=role if given(role) else None,
         active=active if given(active) else None,
         password=password if given(password) else None,
+        profile=profile,
     )
     return user_json(user)
 

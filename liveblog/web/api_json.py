@@ -10,6 +10,7 @@ from ..models import ApiToken
 from ..models import Blog
 from ..models import Entry
 from ..models import User
+from .urls import author_url
 from .urls import blog_url
 from .urls import permalink
 
@@ -50,6 +51,7 @@ def entry_json(
         "id": entry.id,
         "blog": blog.slug,
         "author": {"id": entry.author.id, "name": entry.author.name},
+        "authors": [author.id for author in entry.credited()],
         "headline": entry.headline,
         "blocks": entry.blocks,
         "status": entry.status,
@@ -97,4 +99,10 @@ def user_json(user: User, tokens: list[ApiToken] | None = None) -> dict[str, Any
         "has_password": user.password_hash is not None,
         "created_at": _iso(user.created_at),
         "tokens": [token_json(token) for token in tokens or []],
+        "title": user.title,
+        "bio": user.bio,
+        "links": user.links or [],
+        "slug": user.slug,
+        "photo": user.photo,
+        "url": author_url(user),
     }

@@ -7,6 +7,9 @@ not name, so schemathesis notices any the code adds without saying so.
 
 from typing import Any
 
+from ..accounts import MAX_BIO
+from ..accounts import MAX_LINKS
+from ..accounts import PROFILE_FIELDS
 from ..blocks import BLOCK_TYPES
 from ..blocks import IMAGE_FIELDS
 from ..blocks import MAX_BLOCKS
@@ -19,13 +22,14 @@ from ..models import ENTRY_STATUSES
 from ..models import REVIEW_STATES
 from ..models import ROLES
 from ..publishing import ENTRY_INPUT_STATUSES
+from ..publishing import MAX_AUTHORS
 from ..publishing import MAX_CORRECTION
 
 Schema = dict[str, Any]
 
 # What the API's own routes read (the entry and blog fields are the use cases').
 USER_FIELDS = ("email", "name", "role", "password")
-USER_CHANGES = ("role", "active", "password")
+USER_CHANGES = ("role", "active", "password", *PROFILE_FIELDS)
 TOKEN_FIELDS = ("label",)
 RESOLVE_FIELDS = ("url",)
 LABEL_FIELDS = ("body",)
@@ -168,6 +172,14 @@ ENTRY_INPUT: dict[str, Schema] = {
         description="Editors, on editing a published entry: a public note (plain text) "
         "of what was corrected, shown to readers with the entry",
     ),
+    "authors": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_AUTHORS,
+        "items": {"type": "integer"},
+        "description": "The ids of the active users the byline names, in order; "
+        "by default the one who posts",
+    },
 }
 NEW_ENTRY_INPUT: dict[str, Schema] = {
     **ENTRY_INPUT,
@@ -175,6 +187,43 @@ NEW_ENTRY_INPUT: dict[str, Schema] = {
         "type": "boolean",
         "description": "Keep a label at the body's start as text, rather than as the time",
     },
+}
+
+PHOTO_INPUT = record(
+    {"url": {**LINK_OR_PATH, "description": "An upload's /media/uploads/… URL"}, "alt": text(300)},
+    "url",
+    "alt",
+)
+PROFILE_INPUT: dict[str, Schema] = {
+    "name": text(200, nullable=True, description="The name bylines show"),
+    "title": text(200, nullable=True, examples=["Middle East correspondent"]),
+    "bio": text(MAX_BIO, nullable=True, description="Plain text"),
+    "links": {"type": ["array", "null"], "maxItems": MAX_LINKS, "items": LINK},
+    "slug": text(
+        80, nullable=True, description="The author page's address: /authors/<slug>, else /<id>"
+    ),
+    "photo": {"oneOf": [PHOTO_INPUT, {"type": "null"}]},
+}
+PROFILE: dict[str, Schema] = {
+    "title": {"type": "string"},
+    "bio": {"type": "string"},
+    "links": {"type": "array", "items": {"type": "string"}},
+    "slug": {"type": ["string", "null"]},
+    "photo": {
+        "oneOf": [
+            record(
+                {
+                    "url": {"type": "string"},
+                    "alt": {"type": "string"},
+                    "width": {"type": "integer"},
+                    "height": {"type": "integer"},
+                },
+                *("url", "alt", "width", "height"),
+            ),
+            {"type": "null"},
+        ]
+    },
+    "url": {"type": "string", "description": "The author page"},
 }
 
 IMAGE = record({name: BLOCKS["image"]["properties"][name] for name in IMAGE_FIELDS}, "url", "alt")
@@ -277,7 +326,12 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
             {
                 "id": {"type": "integer"},
                 "blog": {"type": "string"},
-                "author": PERSON,
+                "author": {**PERSON, "description": "Who posted it"},
+                "authors": {
+                    "type": "array",
+                    "items": {"type": "integer"},
+                    "description": "The ids of the users the byline names, in order",
+                },
                 "headline": {"type": ["string", "null"]},
                 "blocks": {"type": "array", "items": ref("Block")},
                 "status": choice(ENTRY_STATUSES),
@@ -325,7 +379,8 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
                     ),
                 },
             },
-            *("id", "blog", "author", "blocks", "status", "version", "html", "permalink"),
+            *("id", "blog", "author", "authors", "blocks", "status", "version", "html"),
+            "permalink",
         ),
         "Revision": record(
             {
@@ -397,8 +452,9 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
                 "has_password": {"type": "boolean"},
                 "created_at": stamp,
                 "tokens": {"type": "array", "items": ref("Token")},
+                **PROFILE,
             },
-            *("id", "email", "name", "role", "active"),
+            *("id", "email", "name", "role", "active", *PROFILE),
         ),
         "UserCreate": record(
             {
@@ -413,8 +469,14 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
             "role",
         ),
         "UserChange": record(
-            {"role": choice(ROLES), "active": {"type": "boolean"}, "password": text()}
+            {
+                "role": choice(ROLES),
+                "active": {"type": "boolean"},
+                "password": text(),
+                **PROFILE_INPUT,
+            }
         ),
+        "ProfileChange": record(PROFILE_INPUT),
         "Resolve": record({"url": LINK}, "url"),
         "Resolved": record(
             {"block": ref("Block"), "cached": {"type": "boolean"}}, "block", "cached"

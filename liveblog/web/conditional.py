@@ -14,6 +14,7 @@ from flask import current_app
 from flask import request
 
 from ..models import Blog
+from ..models import User
 from ..themes import DEFAULT_THEME
 from . import pagecache
 from .templating import themes
@@ -46,6 +47,15 @@ def blogs_etag(blogs: list[Blog], variant: str) -> str:
     theme_version = themes().version(DEFAULT_THEME)
     state = "|".join(f"{b.id}:{b.last_seq}:{b.updated_at.isoformat()}" for b in blogs)
     return _etag(f"{state}:{theme_version}:{variant}")
+
+
+def author_etag(user: User, blogs: list[tuple[int, int, datetime, datetime]], variant: str) -> str:
+    """A strong ETag for an author's page: their profile, and the state of every blog
+    readers see (``store.reader_blogs_state``), which its list of updates is drawn from."""
+    theme_version = themes().version(DEFAULT_THEME)
+    profile = f"{user.id}:{user.profile_updated_at}"
+    state = "|".join(f"{id}:{seq}:{updated.isoformat()}" for id, seq, _, updated in blogs)
+    return _etag(f"{profile}:{state}:{theme_version}:{variant}")
 
 
 def conditional(

@@ -49,8 +49,10 @@ from .conditional import ONE_YEAR
 from .conditional import immutable
 from .security import content_security_policy
 from .templating import asset_url
+from .templating import author_photo
 from .templating import map_tiles
 from .templating import themes
+from .urls import author_path
 
 STATIC = Path(__file__).parent.parent / "static" / "editor"
 OPEN_ENDPOINTS = ("editor.login",)
@@ -294,8 +296,98 @@ def compose(slug: str) -> Response:
         "attribution": tiles["attribution"],
     }
     return _page(
-        "compose.html", blog=blog, leaflet=leaflet, direction=text_direction(blog.language)
+        "compose.html",
+        blog=blog,
+        leaflet=leaflet,
+        direction=text_direction(blog.language),
+        desk=store.active_users(db.session()),
     )
+
+
+# Your own profile: the byline and the author page
+
+PROFILE_FORM = ("name", "title", "bio", "links", "slug", "alt")
+
+
+@bp.get("/profile")
+def profile() -> Response:
+    me = _user()
+    form = {
+        "name": me.name,
+        "title": me.title,
+        "bio": me.bio,
+        "links": "\n".join(me.links or []),
+        "slug": me.slug or "",
+        "alt": (me.photo or {}).get("alt", ""),
+    }
+    notice = "Your profile is saved." if request.args.get("saved") else None
+    return _profile(form=form, notice=notice)
+
+
+def _profile(status: int = 200, **extra: Any) -> Response:
+    return _page(
+        "profile.html",
+        status,
+        photo=author_photo(_user(), 160),
+        author_path=author_path(_user()),
+        max_bio=accounts.MAX_BIO,
+        max_links=accounts.MAX_LINKS,
+        form=extra.pop("form"),
+        errors=extra.pop("errors", {}),
+        **extra,
+    )
+
+
+@bp.post("/profile")
+def save_profile() -> Response:
+    """Save the profile form: a new photo goes through the upload pipeline first."""
+    form = {name: request.form.get(name, "").strip() for name in PROFILE_FORM}
+    data: dict[str, Any] = {
+        "name": form["name"],
+        "title": form["title"] or None,
+        "bio": form["bio"] or None,
+        "links": [line.strip() for line in form["links"].splitlines() if line.strip()] or None,
+        "slug": form["slug"] or None,
+    }
+    media = current_app.config["MEDIA_PATH"]
+    try:
+        data.update(_photo_change(request.files.get("photo"), form["alt"]))
+        values = accounts.read_profile(data, media)
+        accounts.update_profile(db.session(), _user(), _user().id, values)
+    except ValidationError as error:
+        return _profile(422, form=form, errors=_profile_errors(error))
+    except LiveblogError as error:
+        return _profile(error.status, form=form, errors={"form": error.detail})
+    return redirect(url_for("editor.profile", saved="yes"), 303)
+
+
+def _photo_change(file: FileStorage | None, alt: str) -> dict[str, Any]:
+    """The ``photo`` the form asks for: none (removed), a new upload, or the current one
+    with its alt text; nothing when there is no photo and none is sent."""
+    if request.form.get("remove_photo") == "yes":
+        return {"photo": None}
+    if file is not None and file.filename:
+        try:
+            saved = uploads.save_image(file.read(), current_app.config["MEDIA_PATH"])
+        except UploadError as error:
+            raise ValidationError([FieldError("photo", error.detail)]) from None
+        return {"photo": {"url": saved["url"], "alt": alt}}
+    current = _user().photo
+    return {"photo": {"url": current["url"], "alt": alt}} if current else {}
+
+
+def _profile_errors(error: ValidationError) -> dict[str, str]:
+    """Messages by form field: a link's under links, the photo's parts under photo and alt."""
+    named = {"photo.url": "photo", "photo.alt": "alt", "photo": "photo"}
+    found: dict[str, str] = {}
+    for item in error.errors:
+        field = named.get(item.field, item.field.split("[")[0])
+        if item.field.startswith("links["):
+            label = f"Link {int(item.field[6:-1]) + 1}"
+        else:
+            label = "Alt text" if field == "alt" else _label(field)
+        found.setdefault(field, f"{label} {item.message}")
+    return found
 
 
 # Users and API tokens (admins)

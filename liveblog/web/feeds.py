@@ -24,6 +24,7 @@ from ..websub import FeedPinger
 from ..websub import HubNotifier
 from .conditional import cached_for_readers
 from .urls import absolute
+from .urls import author_url
 from .urls import blog_url
 from .urls import permalink
 
@@ -70,6 +71,7 @@ def _build(blog: Blog, fmt: str, variant: str) -> bytes:
         self_url=absolute(feeds.feed_path(blog.slug, fmt, variant)),
         permalink=lambda entry: permalink(blog, entry),
         hub=current_app.config["WEBSUB_HUB"] or None,
+        author_page=author_url,
     )
     return feeds.build_feed(fmt, blog, entries, links, variant)
 

@@ -207,12 +207,23 @@ def paths() -> dict[str, Schema]:
                 "Create a user (admins)", (201, "User"), 403, 409, request=body(ref("UserCreate"))
             ),
         },
+        "/users/me": {
+            "get": operation("Your own account and public profile", (200, "User")),
+            "patch": operation(
+                "Change your public profile: the byline and the author page",
+                (200, "User"),
+                403,
+                409,
+                request=body(ref("ProfileChange")),
+            ),
+        },
         "/users/{user_id}": {
             "patch": operation(
-                "Change another user's role, standing or password (admins)",
+                "Change a user's profile, or another user's role, standing or password (admins)",
                 (200, "User"),
                 403,
                 404,
+                409,
                 request=body(ref("UserChange")),
                 parameters=(USER_ID,),
             ),

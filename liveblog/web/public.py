@@ -29,6 +29,7 @@ from ..store import READER_STATUSES
 from ..summaries import plain_text
 from ..themes import DEFAULT_THEME
 from .conditional import ONE_YEAR
+from .conditional import author_etag
 from .conditional import blogs_etag
 from .conditional import cached_for_readers
 from .conditional import conditional
@@ -38,9 +39,12 @@ from .pagecache import SEQ_HEADER
 from .security import content_security_policy
 from .security import reader_headers
 from .structured_data import live_blog_posting
+from .structured_data import profile_page
 from .structured_data import update_page
 from .templating import CorrectionView
 from .templating import VersionView
+from .templating import absolute_url
+from .templating import author_photo
 from .templating import entry_description
 from .templating import entry_view
 from .templating import feed_links
@@ -51,12 +55,16 @@ from .templating import templates
 from .templating import theme_templates
 from .templating import themes
 from .urls import absolute
+from .urls import author_path
+from .urls import author_url
 from .urls import blog_url
 
 bp = Blueprint("public", __name__)
 bp.after_request(reader_headers)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+AUTHOR_PAGE_SIZE = 20
+AUTHOR_PHOTO_WIDTH = 128
 
 
 def page_widgets(blog: Blog, entries: list[Entry]) -> list[Widget]:
@@ -249,6 +257,51 @@ def entry_history(slug: str, entry_id: int) -> Response:
         return html_page(body)
 
     return cached_for_readers(blog, request.full_path, build)
+
+
+@bp.get("/authors/<ref>")
+def author_page(ref: str) -> Response:
+    """An author's public profile and their latest published updates across live blogs."""
+    session = db.session()
+    author = store.find_author(session, ref)
+    if author is None:
+        raise NotFound(f"There is no author {ref!r}.")
+    before = request.args.get("before")
+    cursor = store.decode_cursor(before) if before else None
+    blogs = store.reader_blogs_state(session)
+
+    def build() -> Response:
+        entries = store.authored_entries(session, author, limit=AUTHOR_PAGE_SIZE + 1, before=cursor)
+        page = entries[:AUTHOR_PAGE_SIZE]
+        older_url = None
+        if len(entries) > AUTHOR_PAGE_SIZE:
+            last = page[-1]
+            assert last.published_at is not None
+            cursor_after = store.encode_cursor(last.published_at, last.id)
+            older_url = f"{author_path(author)}?before={cursor_after}"
+        body = (
+            theme_templates(DEFAULT_THEME)
+            .get_template("author.html")
+            .render(
+                author=author,
+                photo=author_photo(author, AUTHOR_PHOTO_WIDTH),
+                updates=[(entry.blog, entry_view(entry.blog, entry)) for entry in page],
+                older_url=older_url,
+                canonical=author_url(author)
+                if cursor is None
+                else absolute(f"{author_path(author)}?before={before}"),
+                description=author.title or author.bio[:200] or author.name,
+                image=absolute_url(author.photo["url"]) if author.photo else None,
+                structured_data=profile_page(author),
+            )
+        )
+        return html_page(body)
+
+    changed = max(
+        [author.profile_updated_at or author.created_at]
+        + [max(changed_at, updated_at) for _, _, changed_at, updated_at in blogs]
+    )
+    return conditional(author_etag(author, blogs, request.full_path), changed, build)
 
 
 @bp.get("/<slug:slug>/seq")

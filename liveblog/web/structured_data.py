@@ -13,12 +13,14 @@ from ..blocks import Block
 from ..corrections import last_modified
 from ..models import Blog
 from ..models import Entry
+from ..models import User
 from ..summaries import plain_text
 from ..themes import iso_seconds
 from .templating import absolute_url
 from .templating import entry_view
 from .templating import picture_of
 from .urls import absolute
+from .urls import author_url
 from .urls import blog_url
 
 JsonLd = dict[str, Any]
@@ -58,6 +60,32 @@ def map_place(block: Block) -> JsonLd:
     return place
 
 
+def person(user: User) -> dict[str, Any]:
+    """schema.org Person for an author: their page, title and photo as bylines show them."""
+    found: dict[str, Any] = {"@type": "Person", "name": user.name}
+    if user.active:
+        found["url"] = author_url(user)
+        if user.title:
+            found["jobTitle"] = user.title
+        if user.photo:
+            found["image"] = absolute_url(user.photo["url"])
+    return found
+
+
+def profile_page(user: User) -> dict[str, Any]:
+    """schema.org ProfilePage for an author page."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "ProfilePage",
+        "url": author_url(user),
+        "mainEntity": {
+            **person(user),
+            **({"description": user.bio} if user.bio else {}),
+            **({"sameAs": user.links} if user.links else {}),
+        },
+    }
+
+
 def blog_posting(blog: Blog, entry: Entry) -> JsonLd:
     """schema.org BlogPosting for one entry."""
     view = entry_view(blog, entry)
@@ -70,7 +98,7 @@ def blog_posting(blog: Blog, entry: Entry) -> JsonLd:
         "datePublished": _iso(entry.published_at),
         "dateModified": _iso(last_modified(entry) or entry.published_at),
         "articleBody": plain_text(entry.html),
-        "author": {"@type": "Person", "name": entry.author.name},
+        "author": [person(user) for user in entry.credited()],
         "publisher": _publisher(),
         "inLanguage": blog.language,
     }

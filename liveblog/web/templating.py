@@ -18,6 +18,7 @@ from markupsafe import Markup
 from ..corrections import TIME_FORMAT
 from ..corrections import correction_time
 from ..corrections import silent_edit
+from ..embeds.images import srcset
 from ..feeds import MEDIA_TYPES
 from ..feeds import VARIANTS
 from ..feeds import feed_path
@@ -29,13 +30,57 @@ from ..labels import format_label
 from ..labels import zone
 from ..models import Blog
 from ..models import Entry
+from ..models import User
 from ..render import sanitize
 from ..summaries import excerpt
 from ..themes import Themes
 from .urls import absolute
+from .urls import author_path
 from .urls import entry_path
 from .urls import history_path
 from .urls import permalink
+
+BYLINE_PHOTO_WIDTH = 48
+"""How wide, in CSS pixels, a byline shows an author's photo."""
+
+
+@dataclass(frozen=True)
+class Photo:
+    """An author's photo as a byline or author page shows it, ``width`` pixels wide."""
+
+    url: str = field(metadata={"help": "The upload's URL"})
+    alt: str = field(metadata={"help": "Its alt text"})
+    width: int = field(metadata={"help": "The width to show it at"})
+    height: int = field(metadata={"help": "The height that keeps its proportions"})
+    srcset: str = field(metadata={"help": "Its stored sizes, for srcset (may be empty)"})
+
+
+@dataclass(frozen=True)
+class Byline:
+    """One author an entry credits: their public profile."""
+
+    name: str = field(metadata={"help": "The display name"})
+    title: str = field(metadata={"help": "e.g. Middle East correspondent; may be empty"})
+    path: str | None = field(metadata={"help": "Their author page; None once deactivated"})
+    photo: Photo | None = field(metadata={"help": "Their photo, if they have one"})
+
+
+def author_photo(user: User, width: int) -> Photo | None:
+    """``user``'s photo shown ``width`` pixels wide, if they have one."""
+    photo = user.photo
+    if not photo:
+        return None
+    height = max(1, round(width * photo["height"] / photo["width"]))
+    return Photo(photo["url"], photo["alt"], width, height, srcset(photo["url"], photo["width"]))
+
+
+def byline(user: User) -> Byline:
+    return Byline(
+        name=user.name,
+        title=user.title,
+        path=author_path(user) if user.active else None,
+        photo=author_photo(user, BYLINE_PHOTO_WIDTH) if user.active else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -57,7 +102,8 @@ class EntryView:
     )
     headline: str | None = field(metadata={"help": "Optional headline (plain text)"})
     summary: str = field(metadata={"help": "The first words of the body (plain text)"})
-    author: str = field(metadata={"help": "The author's display name"})
+    author: str = field(metadata={"help": "The authors' display names, joined"})
+    authors: tuple[Byline, ...] = field(metadata={"help": "Each author the byline names"})
     html: Markup = field(metadata={"help": "The body, already sanitised; print as is"})
     published_at: datetime = field(metadata={"help": "Aware UTC time the label shows"})
     edited_at: datetime | None = field(
@@ -108,7 +154,8 @@ def entry_view(blog: Blog, entry: Entry) -> EntryView:
         label=entry_label(blog, entry) or "",
         headline=entry.headline,
         summary=excerpt(entry.html, 90),
-        author=entry.author.name,
+        author=", ".join(user.name for user in entry.credited()),
+        authors=tuple(byline(user) for user in entry.credited()),
         html=Markup(entry.html),
         published_at=entry.published_at,
         edited_at=edited,

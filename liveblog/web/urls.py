@@ -5,6 +5,7 @@ from flask import current_app
 
 from ..models import Blog
 from ..models import Entry
+from ..models import User
 
 
 def absolute(path: str) -> str:
@@ -28,3 +29,12 @@ def permalink(blog: Blog, entry: Entry) -> str:
 def history_path(blog: Blog, entry: Entry) -> str:
     """The path of the page of the entry's published versions."""
     return f"{entry_path(blog, entry)}/history"
+
+
+def author_path(user: User) -> str:
+    """The author page's path: by the author's slug, else their id; plain, like entry_path."""
+    return f"/authors/{user.slug or user.id}"
+
+
+def author_url(user: User) -> str:
+    return absolute(author_path(user))

@@ -6,7 +6,9 @@ import { el } from "./dom.js";
 import { LookupWarning } from "./lookups.js";
 import { PastedLabels } from "./pasted.js";
 
-const FIELD_NAMES = { headline: "The headline", body: "The text", published_at: "The time" };
+const FIELD_NAMES = {
+  headline: "The headline", body: "The text", published_at: "The time", authors: "The byline"
+};
 
 // Time fields: datetime-local on this device's clock <-> ISO 8601 with an offset.
 
@@ -73,6 +75,9 @@ Composer.prototype.values = function (status) {
     key_event: this.form.key_event.checked
   };
   if (this.form.pinned) data.pinned = this.form.pinned.checked;
+  data.authors = Array.from(this.form.authors.selectedOptions, function (option) {
+    return Number(option.value);
+  });
   if (this.attachments.blocks.length) data.blocks = this.attachments.blocks.slice();
   if (this.labels.keep) data.keep_label = true;
   if (status === "review") {
@@ -92,7 +97,8 @@ Composer.prototype.showErrors = function (result) {
   const self = this;
   const unplaced = [];
   (result.data.errors || []).forEach(function (error) {
-    const name = error.field.indexOf("blocks") === 0 && !self.attachments.blocks.length ? "body" : error.field;
+    const field = error.field.replace(/^authors\[\d+\]$/, "authors");
+    const name = field.indexOf("blocks") === 0 && !self.attachments.blocks.length ? "body" : field;
     const slot = document.getElementById(name + "-error");
     if (error.field.indexOf("blocks") === 0 && name !== "body") {
       unplaced.push("An item added to this update: " + describeField(error.field) + " " + error.message + ".");
