@@ -75,7 +75,9 @@ class Themes:
                 autoescape=select_autoescape(default=True, default_for_string=True),
                 trim_blocks=True,
                 lstrip_blocks=True,
+                extensions=["jinja2.ext.i18n"],
             )
+            environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
             environment.filters["iso"] = iso_seconds
             environment.filters["srcset"] = srcset
             self._environments[name] = environment

@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from liveblog import create_app
 from liveblog import db
+from liveblog import store
 from liveblog.cli import cli
 from liveblog.db import Database
 from liveblog.models import Base
@@ -27,6 +28,7 @@ from tests.factories import ApiClient
 from tests.factories import app_config
 from tests.factories import make_user
 from tests.factories import shut
+from tests.factories import staff_desk
 from tests.servers import PostgresDatabases
 from tests.support import BACKENDS
 from tests.support import POSTGRES_URL
@@ -192,6 +194,7 @@ def api(client: FlaskClient, session: Session) -> ApiClient:
     api.as_role("admin").post(
         "/api/v1/blogs", json={"slug": "hama", "title": "Hama", "status": "live"}
     )
+    staff_desk(session, store.get_blog(session, "hama"))
     return api.as_role("editor")
 
 

@@ -24,6 +24,7 @@ from .. import store
 from ..embeds.images import UPLOAD_FILE
 from ..embeds.images import upload_name
 from ..models import Blog
+from ..models import BlogMember
 from ..models import Entry
 from ..models import Revision
 from ..models import User
@@ -85,7 +86,8 @@ class Export:
         people = _people(self.session, blog)
         local = {user.id: number for number, user in enumerate(people, 1)}
         authors = [
-            {"id": local[user.id], "name": user.name, "email": user.email} for user in people
+            {"id": local[user.id], "name": user.name, "email": user.email, "desk": user.desk}
+            for user in people
         ]
         yield (
             f'{{"format": {dumps(FORMAT)}, "version": {VERSION},\n'
@@ -141,16 +143,20 @@ def blog_document(blog: Blog) -> dict[str, Any]:
 
 
 def _people(session: Session, blog: Blog) -> list[Row[Any]]:
-    """Everyone who wrote or edited an entry of ``blog``, by email: the document's numbering
-    of them does not depend on the ids of the database it comes from."""
+    """Everyone who wrote or edited an entry of ``blog`` or is on its desk (with their role
+    there, ``desk``), by email: the document's numbering of them does not depend on the
+    ids of the database it comes from."""
     authors = select(Entry.author_id).where(Entry.blog_id == blog.id)
     editors = (
         select(Revision.editor_id)
         .join(Entry, Revision.entry_id == Entry.id)
         .where(Entry.blog_id == blog.id)
     )
-    query = select(User.id, User.name, User.email).where(
-        User.id.in_(authors) | User.id.in_(editors)
+    desk = select(BlogMember.user_id).where(BlogMember.blog_id == blog.id)
+    query = (
+        select(User.id, User.name, User.email, BlogMember.role.label("desk"))
+        .outerjoin(BlogMember, (BlogMember.user_id == User.id) & (BlogMember.blog_id == blog.id))
+        .where(User.id.in_(authors) | User.id.in_(editors) | User.id.in_(desk))
     )
     return list(session.execute(query.order_by(User.email)))
 

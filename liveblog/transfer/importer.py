@@ -31,8 +31,10 @@ from ..errors import FieldError
 from ..errors import LiveblogError
 from ..errors import ValidationError
 from ..models import ENTRY_STATUSES
+from ..models import ROLES
 from ..models import Base
 from ..models import Blog
+from ..models import BlogMember
 from ..models import User
 from ..themes import Themes
 from ..validation import Fields
@@ -107,7 +109,7 @@ def import_blog(
             blog = Blog(**{"standfirst": "", **{k: v for k, v in values.items() if v is not None}})
             session.add(blog)
             session.flush()
-            users, created = _users(session, people)
+            users, created = _users(session, blog, people)
             result = Imported(blog=blog, new_people=created)
             uploads = _write_entries(session, themes, blog, reader, users, result)
             if media is not None and media_path is not None:
@@ -185,17 +187,25 @@ def _read_blog(raw: Any, themes: Themes, slug: str | None) -> dict[str, Any]:
     return {**values, **times}
 
 
-def _read_people(raw: Any) -> dict[int, tuple[str, str | None]]:
-    """Document id -> (name, email or None) of everyone the entries name."""
+@dataclass(frozen=True)
+class _Person:
+    name: str
+    email: str | None
+    desk: str | None  # their role on the blog's desk, if they are on it
+
+
+def _read_people(raw: Any) -> dict[int, _Person]:
+    """Document id -> everyone the entries name or the desk holds."""
     errors: list[FieldError] = []
-    people: dict[int, tuple[str, str | None]] = {}
+    people: dict[int, _Person] = {}
     if not isinstance(raw, list):
         raise ValidationError([FieldError("authors", "must be a list")])
     for index, item in enumerate(raw):
-        fields = Fields(item, f"authors[{index}]", errors, ("id", "name", "email"))
+        fields = Fields(item, f"authors[{index}]", errors, ("id", "name", "email", "desk"))
         number = fields.number("id", 1, MAX_ID, required=True, integer=True)
         name = fields.string("name", required=True, max_length=200)
         email = fields.string("email", max_length=254, nullable=True)
+        desk = None if fields.data.get("desk") is None else fields.choice("desk", ROLES)
         if present(email):
             email = email.lower()
             if not EMAIL.fullmatch(email):
@@ -203,21 +213,24 @@ def _read_people(raw: Any) -> dict[int, tuple[str, str | None]]:
         if present(number) and number in people:
             fields.error("id", f"is {number}, the id of another author")
         if present(number) and present(name):
-            people[number] = (name, email if present(email) else None)
+            people[number] = _Person(
+                name, email if present(email) else None, desk if present(desk) else None
+            )
     if errors:
         raise ValidationError(errors)
     return people
 
 
-def _users(
-    session: Session, people: dict[int, tuple[str, str | None]]
-) -> tuple[dict[int, int], int]:
+def _users(session: Session, blog: Blog, people: dict[int, _Person]) -> tuple[dict[int, int], int]:
     """Document id -> user id: a user of this Liveblog with the same email, else a new one,
     a contributor without password or tokens, so that bylines survive and nobody gains
-    access by an import. Returns the map and how many users were created."""
+    access by an import. Each put on ``blog``'s desk with the role the document gives:
+    a user of this Liveblog does no more there than their own role allows. Returns the
+    map and how many users were created."""
     users: dict[int, int] = {}
     created = 0
-    for number, (name, email) in people.items():
+    for number, person in people.items():
+        name, email = person.name, person.email
         user = store.get_user_by_email(session, email) if email else None
         if user is None:
             address = email or f"author-{secrets.token_hex(6)}@{PLACEHOLDER_DOMAIN}"
@@ -226,6 +239,8 @@ def _users(
             session.flush()
             created += 1
         users[number] = user.id
+        if person.desk is not None:
+            session.add(BlogMember(blog_id=blog.id, user_id=user.id, role=person.desk))
     return users, created
 
 
