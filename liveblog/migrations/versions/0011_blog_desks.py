@@ -45,8 +45,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("blogs", schema=None) as batch_op:
-        batch_op.drop_column("deleted_at")
+    # The members first: SQLite rebuilds the blogs table, which nothing may then refer to.
     with op.batch_alter_table("blog_members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_blog_members_user_id"))
     op.drop_table("blog_members")
+    with op.batch_alter_table("blogs", schema=None) as batch_op:
+        batch_op.drop_column("deleted_at")
