@@ -155,8 +155,8 @@ def add_member(session: Session, actor: User, slug: str, data: object) -> tuple[
     return member, added
 
 
-def remove_member(session: Session, actor: User, slug: str, user_id: int) -> None:
-    """Take a user off blog ``slug``'s desk (admins and the blog's editors)."""
+def remove_member(session: Session, actor: User, slug: str, user_id: int) -> User:
+    """Take a user off blog ``slug``'s desk (admins and the blog's editors); returns them."""
     with store.transaction(session):
         blog = store.get_blog(session, slug, lock=True)
         require_desk(session, actor, blog, "editor")
@@ -166,6 +166,7 @@ def remove_member(session: Session, actor: User, slug: str, user_id: int) -> Non
             raise NotFound(f"User {user_id} is not on the desk of the live blog {slug!r}.")
         _keep_an_editor(session, actor, blog, row, None)
         session.delete(row)
+    return row.user
 
 
 def join(session: Session, blog: Blog, user: User) -> None:

@@ -19,7 +19,6 @@ from werkzeug.serving import make_server
 
 from liveblog import create_app
 from liveblog import db
-from liveblog import store
 from liveblog.cli import cli
 from liveblog.db import Database
 from liveblog.models import Base
@@ -27,8 +26,8 @@ from liveblog.models import User
 from tests.factories import ApiClient
 from tests.factories import app_config
 from tests.factories import make_user
+from tests.factories import open_blog
 from tests.factories import shut
-from tests.factories import staff_desk
 from tests.servers import PostgresDatabases
 from tests.support import BACKENDS
 from tests.support import POSTGRES_URL
@@ -191,10 +190,7 @@ def contributor(session: Session) -> User:
 def api(client: FlaskClient, session: Session) -> ApiClient:
     """An API client acting as an editor, on a live blog 'hama' created by an admin."""
     api = ApiClient(client, session)
-    api.as_role("admin").post(
-        "/api/v1/blogs", json={"slug": "hama", "title": "Hama", "status": "live"}
-    )
-    staff_desk(session, store.get_blog(session, "hama"))
+    open_blog(api, slug="hama", title="Hama", status="live")
     return api.as_role("editor")
 
 

@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 
 from liveblog import accounts
 from liveblog import blogs
+from liveblog import desks
 from liveblog import store
 from liveblog.db import Database
 from liveblog.themes import Themes
@@ -672,6 +673,7 @@ def prepare(url: str, slug: str = "hama") -> Deployment:
             blogs.create_blog(
                 session, Themes(), {"slug": slug, "title": "Hama", "status": "live"}, admin
             )
+            desks.add_member(session, admin, slug, {"user": editor.id, "role": "editor"})
             return Deployment(
                 url,
                 slug,

@@ -4,8 +4,11 @@ import pytest
 
 from liveblog import desks
 from liveblog import store
+from tests.editor_helpers import EditorClient
 from tests.factories import assert_problem
 from tests.factories import changes
+from tests.factories import make_user
+from tests.support import soup
 
 MEMBERS = "/api/v1/blogs/hama/members"
 ENTRIES = "/api/v1/blogs/hama/entries"
@@ -204,3 +207,40 @@ def test_a_lower_account_role_lowers_the_desk_role_with_it(api, admin_api, sessi
     session.expire_all()
     assert api.post(ENTRIES, json={"body": "Now", "status": "published"}).status_code == 403
     assert desks.role_on(session, api.user, store.get_blog(session, "hama")) == "contributor"
+
+
+# The editor's forms
+
+
+@pytest.fixture
+def admin_page(client, admin):
+    page = EditorClient(client)
+    page.log_in(admin.email)
+    return page
+
+
+def test_deleting_from_the_page_needs_the_slug_typed_exactly(api, admin_page, session):
+    page = soup(admin_page.client.get("/editor/blogs/hama/"))
+    tag = page.select_one("#delete-form input[name=etag]")["value"]
+    wrong = admin_page.post("/editor/blogs/hama/delete", {"confirm": "Hama", "etag": tag})
+    assert wrong.status_code == 422
+    assert "Type hama exactly to confirm" in soup(wrong).select_one("#delete-error").text
+    api.post_entry()  # the blog moves on while the page is open
+    stale = admin_page.post("/editor/blogs/hama/delete", {"confirm": "hama", "etag": tag})
+    assert stale.status_code == 412
+    assert "has changed since you loaded it" in soup(stale).select_one("#delete-error").text
+    assert api.get("/api/v1/blogs/hama").get_json()["status"] == "live"
+    fresh = soup(admin_page.client.get("/editor/blogs/hama/"))
+    tag = fresh.select_one("#delete-form input[name=etag]")["value"]
+    done = admin_page.post("/editor/blogs/hama/delete", {"confirm": "hama", "etag": tag})
+    assert (done.status_code, done.headers["Location"]) == (303, "/editor/")
+    assert 'data-slug="hama"' not in admin_page.client.get("/editor/").get_data(as_text=True)
+
+
+def test_the_desk_section_shows_contributors_the_desk_but_no_controls(api, client, session):
+    contributor = make_user(session, "contributor", name="Sami Stringer")
+    page = EditorClient(client)
+    page.log_in(contributor.email)
+    desk = soup(page.client.get("/editor/blogs/hama/")).select_one("#desk")
+    assert "Sami Stringer" in desk.text
+    assert desk.select("form") == [] and "@" not in desk.text  # no emails either

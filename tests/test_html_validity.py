@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from tests.factories import open_blog
 from tests.fakes import image_bytes
 from tests.support import check
 from tests.support import needs_vnu
@@ -81,10 +82,7 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
             },
         ],
     )
-    api.as_role("admin").post(
-        "/api/v1/blogs",
-        json={"slug": "widgets", "title": "Widgets", "status": "live", "embed_widgets": True},
-    )
+    open_blog(api, slug="widgets", title="Widgets", status="live", embed_widgets=True)
     api.post_entry(
         blog="widgets",
         blocks=[{"type": "social", "url": "https://x.com/someone/status/1", "text": "Quoted"}],
@@ -95,6 +93,10 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
         "/api/v1/blogs",
         json={"slug": "ticker", "title": "Ticker", "theme": "ticker", "status": "live"},
     )
+    admin = api.as_role("admin")
+    admin.post("/api/v1/blogs", json={"slug": "removed", "title": "Removed", "status": "live"})
+    etag = admin.get("/api/v1/blogs/removed").headers["ETag"]
+    admin.delete("/api/v1/blogs/removed", headers={"If-Match": etag})
     pages = {
         "index": "/",
         "live": "/syria-hama-offensive/",
@@ -109,6 +111,7 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
         "teaser": "/syria-hama-offensive/embed?teaser=5",
         "card": "/syria-hama-offensive/embed?update=3",
         "card-gone": f"/hama/embed?update={deleted['id']}",
+        "blog-gone": "/removed/",
     }
     files = []
     for name, path in pages.items():

@@ -331,10 +331,10 @@ def add_member(slug: str) -> Response:
 @bp.post("/blogs/<slug:slug>/members/<id:user_id>/remove")
 def remove_member(slug: str, user_id: int) -> Response:
     try:
-        desks.remove_member(db.session(), _user(), slug, user_id)
+        removed = desks.remove_member(db.session(), _user(), slug, user_id)
     except LiveblogError as error:
         return _desk_refused(slug, error)
-    return _compose(slug, notice="They are no longer on the desk of this live blog.")
+    return _compose(slug, notice=f"{removed.name} is no longer on the desk of this live blog.")
 
 
 def _desk_refused(slug: str, error: LiveblogError) -> Response:
