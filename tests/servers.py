@@ -636,12 +636,13 @@ def streams_on_every_worker(
 
 @dataclass
 class Deployment:
-    """A database with a live blog, an editor and an admin with API tokens."""
+    """A database with a live blog, an editor on its desk and an admin with API tokens."""
 
     url: str
     slug: str
     editor_token: str
     admin_token: str
+    editor_id: int
     themes: Themes = field(default_factory=Themes)
 
     @contextmanager
@@ -679,6 +680,7 @@ def prepare(url: str, slug: str = "hama") -> Deployment:
                 slug,
                 editor_token=accounts.create_token(session, editor, "live tests"),
                 admin_token=accounts.create_token(session, admin, "live tests"),
+                editor_id=editor.id,
             )
     finally:
         database.engine.dispose()
