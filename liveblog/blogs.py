@@ -49,6 +49,8 @@ from .validation import given
 from .validation import present
 from .validation import read_origin
 
+log = logging.getLogger(__name__)
+
 BLOG_FIELDS = (
     "slug", "title", "standfirst", "top_image", "status", "timezone", "label_format", "language", "theme",
     "embed_widgets", "embed_origins",
@@ -70,6 +72,8 @@ RESERVED_SLUGS = frozenset(
         "health",
     }
 )
+# The folder under MEDIA_PATH where a deleted blog's own uploads are kept, unserved.
+WITHDRAWN = "withdrawn"
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 
 
@@ -201,14 +205,9 @@ def delete_blog(
         now = utcnow()
         blog.status, blog.deleted_at, blog.updated_at = BLOG_DELETED, now, now
         store.append_change(session, blog, "blog.updated")
-        withdrawn = _only_theirs(session, blog)
-    _withdraw(Path(media_path), withdrawn)
+    # After the commit, so that other blogs' writers do not wait on the scan of every entry.
+    _withdraw(Path(media_path), _only_theirs(session, blog))
     return blog
-
-
-WITHDRAWN = "withdrawn"
-"""The folder under MEDIA_PATH where a deleted blog's own uploads are kept, unserved."""
-log = logging.getLogger(__name__)
 
 
 def _only_theirs(session: Session, blog: Blog) -> set[str]:

@@ -35,8 +35,9 @@ ERRORS = {
     504: "The provider did not answer in time",
 }
 ALWAYS = (401, 503)
-# Every route under /blogs/{slug}: a deleted blog is gone for every caller.
-ON_A_BLOG = (410,)
+# Every route under /blogs/{slug}: someone off the blog's desk is refused, and a deleted
+# blog is gone for every caller.
+ON_A_BLOG = (403, 410)
 WITH_BODY = (400, 413, 415, 422)
 
 
