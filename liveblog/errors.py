@@ -1,7 +1,11 @@
 """Errors the use cases raise; the web layer turns each into an HTTP problem. No Flask."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from typing import Any
+
+if TYPE_CHECKING:
+    from .models import Blog
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,18 @@ class NotFound(LiveblogError):
 
 class Conflict(LiveblogError):
     status, title = 409, "Conflict"
+
+
+class Gone(LiveblogError):
+    status, title = 410, "Gone"
+
+
+class BlogGone(Gone):
+    """A blog an admin deleted: every reader surface answers 410, with its theme's page."""
+
+    def __init__(self, blog: "Blog") -> None:
+        super().__init__(f"The live blog {blog.slug!r} has been deleted by the newsroom.")
+        self.blog = blog
 
 
 class PreconditionFailed(LiveblogError):

@@ -25,8 +25,12 @@ from sqlalchemy.orm import relationship
 from sqlalchemy.types import TypeDecorator
 
 BLOG_STATUSES = ("draft", "live", "ended")
+# A deleted blog keeps its rows (and its slug) but is gone for readers and writers alike.
+BLOG_DELETED = "deleted"
 ENTRY_STATUSES = ("draft", "scheduled", "published", "deleted")
 ROLES = ("contributor", "editor", "admin")
+# The roles a user may hold on one blog's desk (admins are on every desk).
+DESK_ROLES = ("contributor", "editor")
 REVIEW_STATES = ("pending", "returned")
 
 
@@ -87,7 +91,12 @@ class User(Base):
 
     def can(self, role: str) -> bool:
         """Whether this user holds ``role`` or a stronger one."""
-        return self.active and ROLES.index(self.role) >= ROLES.index(role)
+        return self.active and includes(self.role, role)
+
+
+def includes(held: str, role: str) -> bool:
+    """Whether the role ``held`` is ``role`` or a stronger one."""
+    return ROLES.index(held) >= ROLES.index(role)
 
 
 class ApiToken(Base):
@@ -144,6 +153,23 @@ class Blog(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BlogMember(Base):
+    """A user on a blog's desk, with the role they write with there: never more than
+    their own role (``desks.role_on`` takes the lesser of the two)."""
+
+    __tablename__ = "blog_members"
+    __table_args__ = (UniqueConstraint("blog_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    blog_id: Mapped[int] = mapped_column(ForeignKey("blogs.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class Entry(Base):
@@ -203,10 +229,11 @@ class Entry(Base):
             bylines.append(byline)
         self.bylines = bylines
 
-    def visible_to(self, user: User) -> bool:
-        """Whether ``user`` may know this entry exists: editors see every entry, others the
-        published ones and their own (store.editor_entries applies the same rule in SQL)."""
-        return user.can("editor") or self.status == "published" or self.author_id == user.id
+    def visible_to(self, user: User, role: str) -> bool:
+        """Whether ``user``, holding ``role`` on this entry's blog, may know this entry
+        exists: editors see every entry, others the published ones and their own
+        (store.editor_entries applies the same rule in SQL)."""
+        return includes(role, "editor") or self.status == "published" or self.author_id == user.id
 
 
 class EntryAuthor(Base):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import desks
 from . import lookups
 from . import store
 from .accounts import require_role
@@ -28,6 +29,7 @@ from .errors import PreconditionRequired
 from .errors import ValidationError
 from .label_reader import ReadLabel
 from .label_reader import read_label
+from .models import BLOG_DELETED
 from .models import REVIEW_STATES
 from .models import Blog
 from .models import Correction
@@ -35,6 +37,7 @@ from .models import EmbedLookup
 from .models import Entry
 from .models import Revision
 from .models import User
+from .models import includes
 from .models import utcnow
 from .render import render_blocks
 from .themes import Themes
@@ -147,12 +150,13 @@ def create_entry(
     require_role(actor, "contributor", "Your account cannot write entries.")
     values = read_entry(data, creating=True)
     now = now or utcnow()
-    status = values.get("status", "published" if actor.can("editor") else "draft")
-    _check_contributor(actor, status, values)
-    _check_review(status, values)
     with store.transaction(session):
         blog = store.get_blog(session, slug, lock=True)
+        role = desks.require_desk(session, actor, blog)
         values = _with_label_read(blog, data, values, now)
+        status = values.get("status", "published" if includes(role, "editor") else "draft")
+        _check_contributor(role, status, values)
+        _check_review(status, values)
         entry = Entry(
             blog=blog,
             author=actor,
@@ -189,6 +193,7 @@ def preview_entry(
 ) -> Entry:
     """An unsaved entry, validated and rendered exactly as saving it would: for previews."""
     require_role(actor, "contributor", "Your account cannot write entries.")
+    desks.require_desk(session, actor, blog)
     now = now or utcnow()
     values = _with_label_read(blog, data, read_entry(data, creating=True), now)
     preview = Entry(
@@ -257,9 +262,11 @@ def update_entry(
     now = now or utcnow()
     try:
         with store.transaction(session):
-            blog, entry = _entry_to_change(session, slug, entry_id, actor, if_match, "be edited")
+            blog, entry, role = _entry_to_change(
+                session, slug, entry_id, actor, if_match, "be edited"
+            )
             status = values.get("status", entry.status)
-            _check_editable(actor, entry, status, values)
+            _check_editable(actor, role, entry, status, values)
             was_published, was_pinned = entry.status == "published", entry.pinned
             if correction is not None and not (was_published and status == "published"):
                 raise _invalid(
@@ -320,8 +327,10 @@ def delete_entry(
     """Turn an entry into a tombstone: gone for readers, still reported by the change log."""
     now = utcnow()
     with store.transaction(session):
-        blog, entry = _entry_to_change(session, slug, entry_id, actor, if_match, "be deleted again")
-        _check_editable(actor, entry, entry.status, {}, deleting=True)
+        blog, entry, role = _entry_to_change(
+            session, slug, entry_id, actor, if_match, "be deleted again"
+        )
+        _check_editable(actor, role, entry, entry.status, {}, deleting=True)
         was_published = entry.status == "published"
         entry.status, entry.pinned, entry.updated_at = "deleted", False, now
         session.flush()
@@ -369,10 +378,11 @@ def retry_lookups(session: Session, slug: str, entry_id: int, actor: User) -> En
     """Look the entry's bare post and video links up again, the failed ones included."""
     with store.transaction(session):
         blog = store.get_blog(session, slug, lock=True)
-        entry = store.get_entry(session, blog, entry_id, visible_to=actor)
+        role = desks.require_desk(session, actor, blog)
+        entry = store.get_entry(session, blog, entry_id, visible_to=actor, role=role)
         if entry.status == "deleted":
             raise Conflict(f"Entry {entry_id} has been deleted; there is nothing to look up.")
-        _check_editable(actor, entry, entry.status, {})
+        _check_editable(actor, role, entry, entry.status, {})
         lookups.retry(session, entry, utcnow())
     return entry
 
@@ -390,6 +400,8 @@ def publish_due_entries(session: Session, now: datetime | None = None) -> int:
     for blog_id, entry_ids in by_blog.items():
         with store.transaction(session):
             blog = session.scalars(select(Blog).where(Blog.id == blog_id).with_for_update()).one()
+            if blog.status == BLOG_DELETED:
+                continue
             for entry_id in entry_ids:
                 entry = session.get(Entry, entry_id, populate_existing=True)
                 if (
@@ -501,16 +513,18 @@ def _keep_revision(session: Session, entry: Entry, editor: User, now: datetime) 
 
 def _entry_to_change(
     session: Session, slug: str, entry_id: int, actor: User, if_match: str | None, change: str
-) -> tuple[Blog, Entry]:
-    """The blog, locked for this transaction, and its entry at the version ``if_match`` names;
-    a deleted entry cannot ``change`` ("be edited"). An entry ``actor`` may not see is not
-    there for them, before any version is compared."""
+) -> tuple[Blog, Entry, str]:
+    """The blog, locked for this transaction, its entry at the version ``if_match`` names,
+    and the role ``actor`` holds on the blog's desk; a deleted entry cannot ``change`` ("be
+    edited"). An entry ``actor`` may not see is not there for them, before any version is
+    compared."""
     blog = store.get_blog(session, slug, lock=True)
-    entry = store.get_entry(session, blog, entry_id, visible_to=actor)
+    role = desks.require_desk(session, actor, blog)
+    entry = store.get_entry(session, blog, entry_id, visible_to=actor, role=role)
     _check_version(entry, if_match)
     if entry.status == "deleted":
         raise Conflict(f"Entry {entry_id} has been deleted and cannot {change}.")
-    return blog, entry
+    return blog, entry, role
 
 
 def _check_version(entry: Entry, if_match: str | None) -> None:
@@ -534,8 +548,8 @@ def entry_etag(entry: Entry) -> str:
     return f'"{entry.version}"'
 
 
-def _check_contributor(actor: User, status: str, values: dict[str, Any]) -> None:
-    if actor.can("editor"):
+def _check_contributor(role: str, status: str, values: dict[str, Any]) -> None:
+    if includes(role, "editor"):
         return
     if status != "draft":
         raise Forbidden("Contributors save drafts; an editor publishes or schedules them.")
@@ -561,14 +575,19 @@ def _apply_review(entry: Entry, status: str, values: dict[str, Any]) -> None:
 
 
 def _check_editable(
-    actor: User, entry: Entry, status: str, values: dict[str, Any], deleting: bool = False
+    actor: User,
+    role: str,
+    entry: Entry,
+    status: str,
+    values: dict[str, Any],
+    deleting: bool = False,
 ) -> None:
-    if actor.can("editor"):
+    """``role`` is what ``actor`` holds on the entry's blog."""
+    if includes(role, "editor"):
         return
-    require_role(actor, "contributor", "Your account cannot edit entries.")
     if entry.author_id != actor.id:
         raise Forbidden("Contributors can only change their own entries.")
     if entry.status != "draft":
         raise Forbidden("This entry is no longer a draft; ask an editor to change it.")
     if not deleting:
-        _check_contributor(actor, status, values)
+        _check_contributor(role, status, values)

@@ -21,9 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .errors import BlogGone
 from .errors import Conflict
 from .errors import LiveblogError
 from .errors import NotFound
+from .models import BLOG_DELETED
 from .models import ApiToken
 from .models import Blog
 from .models import Change
@@ -101,13 +103,18 @@ def transaction(session: Session) -> Iterator[None]:
 
 
 def get_blog(session: Session, slug: str, *, lock: bool = False) -> Blog:
-    """The blog ``slug``; with ``lock``, held until commit so its writers queue up."""
+    """The blog ``slug``; with ``lock``, held until commit so its writers queue up.
+
+    A deleted blog is gone (410) for everyone, readers and desks alike.
+    """
     query = select(Blog).where(Blog.slug == slug)
     if lock:
         query = query.with_for_update()
     blog = session.scalars(query).one_or_none()
     if blog is None:
         raise NotFound(f"There is no live blog {slug!r}.")
+    if blog.status == BLOG_DELETED:
+        raise BlogGone(blog)
     return blog
 
 
@@ -120,21 +127,28 @@ def reader_blog(session: Session, slug: str) -> Blog:
 
 
 def list_blogs(session: Session) -> list[Blog]:
-    """Every blog, live ones first, newest first within a status."""
+    """Every blog but the deleted, live ones first, newest first within a status."""
     order = {"live": 0, "draft": 1, "ended": 2}
-    blogs = session.scalars(select(Blog).order_by(Blog.created_at.desc(), Blog.id.desc())).all()
+    query = select(Blog).where(Blog.status != BLOG_DELETED)
+    blogs = session.scalars(query.order_by(Blog.created_at.desc(), Blog.id.desc())).all()
     return sorted(blogs, key=lambda blog: order.get(blog.status, 3))
 
 
 def get_entry(
-    session: Session, blog: Blog, entry_id: int, *, visible_to: User | None = None
+    session: Session,
+    blog: Blog,
+    entry_id: int,
+    *,
+    visible_to: User | None = None,
+    role: str = "contributor",
 ) -> Entry:
-    """Entry ``entry_id`` of ``blog``; with ``visible_to``, one that user may know of.
+    """Entry ``entry_id`` of ``blog``; with ``visible_to``, one that user (holding ``role``
+    on the blog's desk) may know of.
 
     An entry the user may not see is "not there", in the same words as a missing one.
     """
     entry = session.get(Entry, entry_id) if 0 < entry_id < MAX_ID else None
-    hidden = entry is not None and visible_to is not None and not entry.visible_to(visible_to)
+    hidden = entry is not None and visible_to is not None and not entry.visible_to(visible_to, role)
     if entry is None or entry.blog_id != blog.id or hidden:
         raise NotFound(f"Live blog {blog.slug!r} has no entry {entry_id}.")
     return entry
@@ -338,9 +352,12 @@ def changes_since(session: Session, blog: Blog, seq: int, limit: int = 500) -> l
 
 
 def due_entries(session: Session, now: datetime) -> list[tuple[int, int]]:
-    """(blog id, entry id) of scheduled entries whose time has come, oldest first."""
-    query = select(Entry.blog_id, Entry.id).where(
-        Entry.status == "scheduled", Entry.published_at <= now
+    """(blog id, entry id) of scheduled entries whose time has come, oldest first (a
+    deleted blog's wait for good)."""
+    query = (
+        select(Entry.blog_id, Entry.id)
+        .join(Blog, Entry.blog_id == Blog.id)
+        .where(Entry.status == "scheduled", Entry.published_at <= now, Blog.status != BLOG_DELETED)
     )
     return [
         (blog_id, entry_id)

@@ -26,6 +26,7 @@ from liveblog.models import User
 from tests.factories import ApiClient
 from tests.factories import app_config
 from tests.factories import make_user
+from tests.factories import open_blog
 from tests.factories import shut
 from tests.servers import PostgresDatabases
 from tests.support import BACKENDS
@@ -189,9 +190,7 @@ def contributor(session: Session) -> User:
 def api(client: FlaskClient, session: Session) -> ApiClient:
     """An API client acting as an editor, on a live blog 'hama' created by an admin."""
     api = ApiClient(client, session)
-    api.as_role("admin").post(
-        "/api/v1/blogs", json={"slug": "hama", "title": "Hama", "status": "live"}
-    )
+    open_blog(api, slug="hama", title="Hama", status="live")
     return api.as_role("editor")
 
 

@@ -2,6 +2,7 @@
 
 import itertools
 import threading
+from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from werkzeug.test import TestResponse
 from liveblog import accounts
 from liveblog import blogs
 from liveblog import db
+from liveblog import desks
 from liveblog import store
 from liveblog.models import Blog
 from liveblog.models import User
@@ -79,7 +81,11 @@ def statements_of_this_thread(app: Flask) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def make_user(session: Session, role: str = "editor", **overrides: Any) -> User:
+def make_user(
+    session: Session, role: str = "editor", *, on_desks: bool = True, **overrides: Any
+) -> User:
+    """A user with ``role``; ``on_desks``: on the desk of every blog there is yet, with
+    their own role, as a newsroom's editors and contributors usually are."""
     number = next(_numbers)
     values = {
         "email": f"{role}{number}@news.example",
@@ -87,15 +93,44 @@ def make_user(session: Session, role: str = "editor", **overrides: Any) -> User:
         "name": None,
     }
     values.update(overrides)
-    return accounts.create_user(session, values["email"], role, values["password"], values["name"])
+    user = accounts.create_user(session, values["email"], role, values["password"], values["name"])
+    if on_desks and role != "admin":
+        join_every_desk(session, user)
+    return user
 
 
-def make_blog(session: Session, admin: User | None = None, **overrides: Any) -> Blog:
-    """A live blog, created through the use case by ``admin`` (a new admin by default)."""
+def make_blog(
+    session: Session,
+    admin: User | None = None,
+    *,
+    desk: Iterable[User] | None = None,
+    **overrides: Any,
+) -> Blog:
+    """A live blog, created through the use case by ``admin`` (a new admin by default),
+    with ``desk`` on its desk (by default every editor and contributor there is yet, with
+    their own role, as the migration to desks left every blog)."""
     values = {"slug": f"blog-{next(_numbers)}", "title": "Hama offensive", "status": "live"}
     values.update(overrides)
     admin = admin or make_user(session, "admin", password=None)
-    return blogs.create_blog(session, Themes(), values, admin)
+    blog = blogs.create_blog(session, Themes(), values, admin)
+    staff_desk(session, blog, desk)
+    return blog
+
+
+def staff_desk(session: Session, blog: Blog, desk: Iterable[User] | None = None) -> None:
+    """Put ``desk`` (by default every editor and contributor there is) on ``blog``'s desk."""
+    with store.transaction(session):
+        for user in desks.candidates(session) if desk is None else desk:
+            if desks.role_on(session, user, blog) is None:
+                desks.join(session, blog, user)
+
+
+def join_every_desk(session: Session, user: User) -> None:
+    """Put ``user`` on the desk of every blog there is, with their own role."""
+    with store.transaction(session):
+        for blog in store.list_blogs(session):
+            if desks.role_on(session, user, blog) is None:
+                desks.join(session, blog, user)
 
 
 class ApiClient:
@@ -107,19 +142,25 @@ class ApiClient:
         self.token = ""
         self.user: User | None = None
 
-    def as_user(self, user: User) -> "ApiClient":
+    def as_user(self, user: User, *, on_desks: bool = True) -> "ApiClient":
+        """``user`` calling the API; ``on_desks``: on the desk of every blog there is yet,
+        with their own role, as a newsroom's editors and contributors usually are."""
         other = ApiClient(self.client, self.session)
         other.user = user
         other.token = accounts.create_token(self.session, user)
+        if on_desks:
+            join_every_desk(self.session, user)
         return other
 
-    def as_role(self, role: str, **overrides: Any) -> "ApiClient":
-        """A new user with ``role``, calling the API with their own token.
+    def as_role(self, role: str, *, on_desks: bool = True, **overrides: Any) -> "ApiClient":
+        """A new user with ``role``, calling the API with their own token (and on every
+        desk, unless not ``on_desks``).
 
         API users get no password by default: they need none, and hashing one is most of
         what a test costs.
         """
-        return self.as_user(make_user(self.session, role, **{"password": None, **overrides}))
+        user = make_user(self.session, role, on_desks=on_desks, **{"password": None, **overrides})
+        return self.as_user(user, on_desks=on_desks)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> TestResponse:
         headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
@@ -149,6 +190,15 @@ class ApiClient:
         """PATCH ``entry`` with its current version as If-Match."""
         path = f"/api/v1/blogs/{entry['blog']}/entries/{entry['id']}"
         return self.patch(path, json=fields, headers={"If-Match": f'"{entry["version"]}"'})
+
+
+def open_blog(api: ApiClient, **fields: Any) -> dict[str, Any]:
+    """A blog an admin creates through the API, with every editor and contributor there
+    is on its desk (as the fixtures' blog 'hama'); returns its JSON."""
+    response = api.as_role("admin").post("/api/v1/blogs", json=fields)
+    assert response.status_code == 201, response.get_json()
+    staff_desk(api.session, store.get_blog(api.session, fields["slug"]))
+    return response.get_json()  # type: ignore[no-any-return]
 
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}

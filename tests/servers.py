@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 
 from liveblog import accounts
 from liveblog import blogs
+from liveblog import desks
 from liveblog import store
 from liveblog.db import Database
 from liveblog.themes import Themes
@@ -636,12 +637,13 @@ def streams_on_every_worker(
 
 @dataclass
 class Deployment:
-    """A database with a live blog, an editor and an admin with API tokens."""
+    """A database with a live blog, an editor on its desk and an admin with API tokens."""
 
     url: str
     slug: str
     editor_token: str
     admin_token: str
+    editor_id: int
     themes: Themes = field(default_factory=Themes)
 
     @contextmanager
@@ -673,11 +675,13 @@ def prepare(url: str, slug: str = "hama") -> Deployment:
             blogs.create_blog(
                 session, Themes(), {"slug": slug, "title": "Hama", "status": "live"}, admin
             )
+            desks.add_member(session, admin, slug, {"user": editor.id, "role": "editor"})
             return Deployment(
                 url,
                 slug,
                 editor_token=accounts.create_token(session, editor, "live tests"),
                 admin_token=accounts.create_token(session, admin, "live tests"),
+                editor_id=editor.id,
             )
     finally:
         database.engine.dispose()

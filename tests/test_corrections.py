@@ -10,6 +10,7 @@ from liveblog.history import text_changes
 from liveblog.labels import format_label
 from tests.factories import assert_problem
 from tests.factories import changes
+from tests.factories import open_blog
 from tests.feedreader import read_feed
 from tests.support import soup
 
@@ -140,9 +141,7 @@ def test_a_silent_edit_after_a_note_says_updated_again(api, client, corrected):
 
 
 def test_notes_are_plain_text_in_every_theme(api, client):
-    api.as_role("admin").post(
-        "/api/v1/blogs", json={"slug": "ticker", "title": "T", "theme": "ticker", "status": "live"}
-    )
+    open_blog(api, slug="ticker", title="T", theme="ticker", status="live")
     entry = api.post_entry(blog="ticker", body="Words")
     note = 'Fixed <script>alert(1)</script> & "quotes"'
     first = api.edit_entry(entry, correction=note).get_json()

@@ -7,6 +7,7 @@ from tests.editor_helpers import EditorClient
 from tests.editor_helpers import csrf_of
 from tests.factories import ApiClient
 from tests.factories import make_user
+from tests.factories import open_blog
 
 
 @pytest.fixture
@@ -138,7 +139,7 @@ def test_a_success_clears_the_account_s_failures(editor_client, editor):
 
 def test_the_api_accepts_the_session_with_the_csrf_header(client, session, editor):
     api = ApiClient(client, session)
-    api.as_role("admin").post("/api/v1/blogs", json={"slug": "hama", "title": "Hama"})
+    open_blog(api, slug="hama", title="Hama")
     editor_client = EditorClient(client)
     editor_client.log_in(editor.email)
     response = editor_client.api("POST", "/api/v1/blogs/hama/entries", json={"body": "Hello"})

@@ -15,6 +15,7 @@ from liveblog import publishing
 from liveblog import store
 from liveblog.models import utcnow
 from liveblog.web.feeds import feed_cache
+from tests.factories import open_blog
 from tests.factories import statements_of_this_thread
 from tests.feedreader import JSON_FEED_VALIDATOR
 from tests.feedreader import read_feed
@@ -211,8 +212,7 @@ def test_feeds_hold_the_newest_feed_max_entries(app, api, client):
 
 
 def test_a_draft_blog_has_no_feeds(api, client):
-    response = api.as_role("admin").post("/api/v1/blogs", json={"slug": "idlib", "title": "Idlib"})
-    assert response.get_json()["status"] == "draft"
+    assert open_blog(api, slug="idlib", title="Idlib")["status"] == "draft"
     api.post_entry(blog="idlib")
     for path in feeds.feed_urls("", "idlib") + feeds.feed_urls("", "nowhere"):
         assert client.get(path).status_code == 404, path

@@ -97,6 +97,12 @@ class Front:
             "/api/v1/blogs",
             {"slug": slug, "title": f"Front {slug}", "status": "live"},
         )
+        self.server.api(
+            self.deployment.admin_token,
+            "POST",
+            f"/api/v1/blogs/{slug}/members",
+            {"user": self.deployment.editor_id, "role": "editor"},
+        )
         return slug, [self.post(slug, f"Update {n} of {slug}.") for n in range(entries)]
 
     def post(self, slug: str, body: str) -> dict[str, Any]:

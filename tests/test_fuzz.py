@@ -50,6 +50,7 @@ from werkzeug.routing import Rule
 
 from liveblog import accounts
 from liveblog import db
+from liveblog import store
 from liveblog import web
 from liveblog.blogs import SLUG
 from liveblog.embeds import fetch
@@ -65,6 +66,7 @@ from tests.editor_helpers import EditorClient
 from tests.editor_helpers import csrf_of
 from tests.factories import ApiClient
 from tests.factories import make_user
+from tests.factories import staff_desk
 
 CALLERS = ("anonymous", *ROLES)
 FUZZ = settings(
@@ -108,6 +110,10 @@ ROUTES = {
     "api.create_blog": Route(body="blog-new"),
     "api.get_blog": Route(),
     "api.update_blog": Route(body="blog"),
+    "api.delete_blog": Route(),
+    "api.list_members": Route(),
+    "api.add_member": Route(body="member"),
+    "api.remove_member": Route(),
     "api.list_entries": Route(("limit", "cursor")),
     "api.create_entry": Route(body="entry"),
     "api.preview_entry": Route(body="entry"),
@@ -131,6 +137,9 @@ ROUTES = {
     "editor.dashboard": Route(),
     "editor.create_blog": Route(body="form-blog"),
     "editor.change_status": Route(body="form-status"),
+    "editor.delete_blog": Route(body="form-delete"),
+    "editor.add_member": Route(body="form-member"),
+    "editor.remove_member": Route(body="form"),
     "editor.compose": Route(),
     "editor.users": Route(),
     "editor.create_user": Route(body="form-user-new"),
@@ -475,6 +484,9 @@ USER = optional(
     {}, role=st.sampled_from(ROLES), active=st.booleans(), password=PASSWORD, **PROFILE_SETTINGS
 )
 TOKEN = optional({}, label=SHORT)
+USER_NUMBERS = st.integers(1, 40)
+DESK_ROLES = st.sampled_from(["editor", "contributor"])
+MEMBER = st.fixed_dictionaries({"user": USER_NUMBERS, "role": DESK_ROLES})
 # Links the fetcher refuses without connecting to anything: private addresses, broken URLs.
 UNFETCHABLE = [
     "http://127.0.0.1/post/1",
@@ -681,6 +693,7 @@ def _populate(app: Flask, errors: list[logging.LogRecord]) -> World:
         ]:
             blog = {"slug": slug, "title": slug.title(), "status": "live", **extra}
             assert admin.post("/api/v1/blogs", json=blog).status_code == 201
+            staff_desk(session, store.get_blog(session, slug), [editor.user, contributor.user])
         entries = [
             editor.post_entry(headline="Shelling", key_event=True, pinned=True),
             editor.post_entry(
@@ -1146,6 +1159,7 @@ def body_of(
             "profile": PROFILE,
             "token": TOKEN,
             "labels": LABELS,
+            "member": MEMBER,
         }[kind]
         return json_body(valid, aim)
     fields = {
@@ -1168,6 +1182,11 @@ def body_of(
             "password": st.sampled_from(["", "correct horse battery"]),
         },
         "form-token": {"label": SHORT},
+        "form-member": {"user": USER_NUMBERS.map(str), "role": DESK_ROLES},
+        "form-delete": {
+            "confirm": st.sampled_from(["hama", "aleppo", "desk-only", "Hama", ""]),
+            "etag": st.sampled_from(["*", '"1-1"', ""]),
+        },
         "form-profile": {
             "name": SHORT,
             "title": SHORT,

@@ -350,6 +350,22 @@ def test_the_change_that_ends_the_blog_stops_and_closes_streams(api, app, endpoi
     }
 
 
+def test_deleting_the_blog_sends_its_last_change_and_closes_streams(api, app, endpoint):
+    api.post_entry()
+    admin = api.as_role("admin")
+    etag = admin.get("/api/v1/blogs/hama").headers["ETag"]
+    assert admin.delete("/api/v1/blogs/hama", headers={"If-Match": etag}).status_code == 204
+    settled(publisher_of(app))
+    *_, deleted, closing = endpoint.items()
+    assert deleted["formats"]["http-stream"]["content"].endswith(STOP.decode())
+    assert json.loads(deleted["formats"]["http-response"]["body"])["status"] == "deleted"
+    assert closing == {
+        "channel": deleted["channel"],
+        "prev-id": deleted["id"],
+        "formats": {"http-stream": {"action": "close"}},
+    }
+
+
 def test_changes_of_a_draft_blog_are_not_published(api, app, endpoint):
     admin = api.as_role("admin")
     admin.post("/api/v1/blogs", json={"slug": "draft", "title": "Not yet", "status": "draft"})

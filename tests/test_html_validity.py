@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from tests.factories import open_blog
 from tests.fakes import image_bytes
 from tests.support import check
 from tests.support import needs_vnu
@@ -92,10 +93,7 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
             },
         ],
     )
-    api.as_role("admin").post(
-        "/api/v1/blogs",
-        json={"slug": "widgets", "title": "Widgets", "status": "live", "embed_widgets": True},
-    )
+    open_blog(api, slug="widgets", title="Widgets", status="live", embed_widgets=True)
     api.post_entry(
         blog="widgets",
         blocks=[{"type": "social", "url": "https://x.com/someone/status/1", "text": "Quoted"}],
@@ -111,6 +109,10 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
         "/api/v1/blogs",
         json={"slug": "ticker", "title": "Ticker", "theme": "ticker", "status": "live"},
     )
+    admin = api.as_role("admin")
+    admin.post("/api/v1/blogs", json={"slug": "removed", "title": "Removed", "status": "live"})
+    etag = admin.get("/api/v1/blogs/removed").headers["ETag"]
+    admin.delete("/api/v1/blogs/removed", headers={"If-Match": etag})
     pages = {
         "index": "/",
         "live": "/syria-hama-offensive/",
@@ -130,6 +132,7 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
         "author": "/authors/lina",
         "author-without-profile": f"/authors/{colleague.user.id}",
         "author-not-found": "/authors/nobody",
+        "blog-gone": "/removed/",
     }
     files = []
     for name, path in pages.items():

@@ -30,6 +30,7 @@ from liveblog.labels import format_label
 from liveblog.labels import format_problem
 from liveblog.models import Blog
 from tests.editor_helpers import EditorClient
+from tests.factories import open_blog
 from tests.support import ROOT
 from tests.support import soup
 
@@ -270,16 +271,7 @@ def test_a_new_language_is_one_catalog_file(tmp_path, monkeypatch):
 
 
 def arabic_blog(api, **fields):
-    api.as_role("admin").post(
-        "/api/v1/blogs",
-        json={
-            "slug": "hama-ar",
-            "title": "هجوم حماة",
-            "status": "live",
-            "language": "ar",
-            **fields,
-        },
-    )
+    open_blog(api, slug="hama-ar", title="هجوم حماة", status="live", language="ar", **fields)
     return "hama-ar"
 
 
@@ -302,10 +294,7 @@ def test_an_arabic_blogs_pages_read_right_to_left_in_arabic(client, api):
 
 
 def test_a_french_permalink_reads_in_french(client, api):
-    api.as_role("admin").post(
-        "/api/v1/blogs",
-        json={"slug": "hama-fr", "title": "Hama", "status": "live", "language": "fr"},
-    )
+    open_blog(api, slug="hama-fr", title="Hama", status="live", language="fr")
     first = api.post_entry(blog="hama-fr", body="Premier.", published_at="2017-03-24T07:45:00Z")
     api.post_entry(blog="hama-fr", body="Second.", published_at="2017-03-24T08:00:00Z")
     page = soup(client.get(f"/hama-fr/updates/{first['id']}"))
@@ -319,10 +308,7 @@ def test_a_french_permalink_reads_in_french(client, api):
 
 
 def test_an_unknown_language_reads_in_english_without_error(client, api):
-    api.as_role("admin").post(
-        "/api/v1/blogs",
-        json={"slug": "hama-x", "title": "Hama", "status": "live", "language": "qq"},
-    )
+    open_blog(api, slug="hama-x", title="Hama", status="live", language="qq")
     api.post_entry(blog="hama-x", body="News.", published_at="2017-03-24T07:45:00Z")
     response = client.get("/hama-x/")
     assert response.status_code == 200

@@ -349,6 +349,27 @@ def test_when_the_blog_ends_streams_get_the_update_then_stop(api, client, stream
     assert client.get("/hama/changes?since=1").get_json()["status"] == "ended"
 
 
+def delete_hama(api) -> None:
+    """Delete the blog 'hama' as an admin, at its current ETag."""
+    admin = api.as_role("admin")
+    etag = admin.get("/api/v1/blogs/hama").headers["ETag"]
+    assert admin.delete("/api/v1/blogs/hama", headers={"If-Match": etag}).status_code == 204
+
+
+def test_when_the_blog_is_deleted_open_streams_get_a_last_event_then_stop(api, client, streams):
+    api.post_entry()
+    watching = streams()
+    delete_hama(api)
+    event = watching.event()
+    assert event["event"] == "blog.updated" and event["data"]["status"] == "deleted"
+    assert watching.event() == {"comments": [], "event": "stop", "data": {}}
+    assert watching.block() is None and watching.ended
+    for path in ("/hama/events", "/hama/events?since=0", "/hama/changes?since=0"):
+        late = client.get(path)
+        assert late.status_code == 410, path  # an EventSource gives up on it
+        assert "deleted" in late.get_json()["detail"]
+
+
 def test_a_blog_that_goes_live_again_keeps_its_streams(api, streams):
     admin = api.as_role("admin")
     watching = streams()

@@ -46,7 +46,9 @@ def demo(demo_app, database_url, tmp_path) -> Iterator[tuple[Server, Deployment]
         desk = store.get_user_by_email(session, DEMO_EMAIL)
         assert desk is not None
         token = accounts.create_token(session, desk, "browser test")
-    deployment = Deployment(database_url, SLUG, editor_token=token, admin_token=token)
+    deployment = Deployment(
+        database_url, SLUG, editor_token=token, admin_token=token, editor_id=desk.id
+    )
     with running(Server(database_url, tmp_path)) as server:
         yield server, deployment
 

@@ -154,3 +154,61 @@ def test_bylines_migration_credits_every_existing_entry_to_its_poster(empty_data
     command.downgrade(empty_database.alembic_config(), "0007")
     assert "entry_authors" not in tables(empty_database)
     assert differences(empty_database) != []
+
+
+def test_the_desks_migration_puts_every_writer_on_every_blog(empty_database):
+    """A running newsroom keeps working: every editor and contributor joins the desk of
+    every blog with their own role; admins need no place, being on every desk."""
+    config = empty_database.alembic_config()
+    command.upgrade(config, "0007")
+    with empty_database.engine.begin() as connection:
+        for number, role in enumerate(("admin", "editor", "contributor", "editor"), 1):
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, email, name, role, active, created_at) "
+                    "VALUES (:id, :email, :name, :role, :active, '2017-03-01 08:00:00')"
+                ),
+                {
+                    "id": number,
+                    "email": f"user{number}@news.example",
+                    "name": f"User {number}",
+                    "role": role,
+                    "active": number != 4,  # a deactivated editor keeps their place too
+                },
+            )
+        for number, slug in enumerate(("hama", "aleppo"), 1):
+            connection.execute(
+                text(
+                    "INSERT INTO blogs (id, slug, title, standfirst, status, timezone, "
+                    "label_format, language, theme, embed_widgets, last_seq, changed_at, "
+                    "created_at, updated_at) VALUES (:id, :slug, :slug, '', 'live', 'UTC', "
+                    "'UPDATE %H%M %Z', 'en', 'default', false, 0, :at, :at, :at)"
+                ),
+                {"id": number, "slug": slug, "at": f"2017-03-2{number} 07:45:00"},
+            )
+    command.upgrade(config, "head")
+    with empty_database.engine.connect() as connection:
+        members = connection.execute(
+            text("SELECT blog_id, user_id, role, created_at FROM blog_members ORDER BY 1, 2")
+        ).all()
+        blogs = connection.execute(text("SELECT slug, deleted_at FROM blogs ORDER BY id")).all()
+    assert [(blog, user, role) for blog, user, role, _at in members] == [
+        (1, 2, "editor"),
+        (1, 3, "contributor"),
+        (1, 4, "editor"),
+        (2, 2, "editor"),
+        (2, 3, "contributor"),
+        (2, 4, "editor"),
+    ]
+    assert {str(at)[:10] for *_rest, at in members} == {"2017-03-21", "2017-03-22"}
+    assert blogs == [("hama", None), ("aleppo", None)]
+    assert differences(empty_database) == []
+
+    command.downgrade(config, "0007")
+    assert "blog_members" not in tables(empty_database)
+    with empty_database.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM users")).scalar() == 4
+        assert connection.execute(text("SELECT slug FROM blogs ORDER BY id")).scalars().all() == [
+            "hama",
+            "aleppo",
+        ]

@@ -61,6 +61,18 @@ def test_a_reader_response_is_served_from_memory_until_the_blog_changes(
     assert changed.headers["ETag"] != first.headers["ETag"]
 
 
+@pytest.mark.parametrize("path", ["/hama/", "/hama/updates/{first}", "/hama/feed.atom"])
+def test_a_deleted_blog_is_gone_at_once_from_the_cache(app, client, api, story, path):
+    path = path.format(first=story[0]["id"])
+    assert client.get(path).status_code == 200
+    wait_until_current(app)
+    admin = api.as_role("admin")
+    etag = admin.get("/api/v1/blogs/hama").headers["ETag"]
+    assert admin.delete("/api/v1/blogs/hama", headers={"If-Match": etag}).status_code == 204
+    assert client.get(path).status_code == 410
+    assert client.get(path).status_code == 410
+
+
 def test_a_new_entry_shows_at_once_in_the_process_that_published_it(app, client, api, story):
     client.get("/hama/")
     wait_until_current(app)

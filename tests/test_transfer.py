@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from liveblog import db
+from liveblog import desks
 from liveblog import publishing
 from liveblog import store
 from liveblog.cli import cli
@@ -188,9 +189,10 @@ def test_an_export_holds_every_entry_and_validates_against_the_schema(app, world
     assert document["entries"][3]["review"] == "pending"
     kinds = [block["type"] for block in document["entries"][2]["blocks"]]
     assert kinds == ["text", "social", "map", "image", "video"]
-    names = {author["name"] for author in document["authors"]}
-    assert names == {"Rima Editor", "Sami Stringer"}
-    assert {author["id"] for author in document["authors"]} == {1, 2}
+    # The desk travels with the people: its creator, and its editor and contributor.
+    desk = {author["name"]: author["desk"] for author in document["authors"]}
+    assert desk == {"Desk Admin": "admin", "Rima Editor": "editor", "Sami Stringer": "contributor"}
+    assert {author["id"] for author in document["authors"]} == {1, 2, 3}
     assert {upload["url"] for upload in document["uploads"]} == {
         world["photo"]["url"],
         world["poster"]["url"],
@@ -204,7 +206,7 @@ def test_export_then_import_into_another_database_then_export_is_lossless(
 ):
     before = export(app, "hama", tmp_path / "hama.json")
     output = succeeded(run(other_app, "import", str(tmp_path / "hama.json")))
-    assert "Imported /hama/ (live): 6 entries, 3 published; 2 new authors." in output
+    assert "Imported /hama/ (live): 6 entries, 3 published; 3 new authors." in output
     assert "2 uploads it shows are not in" in output
     after = export(other_app, "hama", tmp_path / "again.json")
     assert comparable(after) == comparable(before)
@@ -212,9 +214,13 @@ def test_export_then_import_into_another_database_then_export_is_lossless(
     with db.database(other_app).sessions() as session:
         people = session.scalars(select(User).order_by(User.name)).all()
         assert [(u.name, u.role, u.password_hash) for u in people] == [
+            ("Desk Admin", "contributor", None),
             ("Rima Editor", "contributor", None),
             ("Sami Stringer", "contributor", None),
         ]
+        # On the desk with the roles they had; nobody does more than their own role allows.
+        blog = store.get_blog(session, "hama")
+        assert [desks.role_on(session, user, blog) for user in people] == ["contributor"] * 3
         assert session.scalar(select(func.count()).select_from(Revision)) == 8
         corrected = session.scalars(select(Entry).where(Entry.key_event)).one()
         assert [c.note for c in corrected.corrections] == ["The village was misnamed."]
@@ -232,7 +238,7 @@ def test_an_archive_with_media_brings_the_uploads_along(app, other_app, world, t
     photo = world["photo"]["url"].removeprefix("/media/")
     assert f"media/{photo}" in names and f"media/{photo.replace('.png', '-480w.png')}" in names
     output = succeeded(run(other_app, "import", str(archive)))
-    assert "2 new authors; 5 media files." in output and "not in" not in output
+    assert "3 new authors; 5 media files." in output and "not in" not in output
     media = Path(other_app.config["MEDIA_PATH"])
     for name in names[1:]:
         copied = media / name.removeprefix("media/")

@@ -24,6 +24,7 @@ from liveblog import feeds
 from liveblog import publishing
 from liveblog.websub import HubNotifier
 from tests.factories import ApiClient
+from tests.factories import open_blog
 from tests.support import wait_until
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -207,7 +208,7 @@ def test_a_slow_hub_does_not_hold_up_the_editor(app, api, hub):
 
 
 def test_draft_blogs_and_other_apps_are_not_announced(app, api, hub, make_app):
-    api.as_role("admin").post("/api/v1/blogs", json={"slug": "idlib", "title": "Idlib"})
+    open_blog(api, slug="idlib", title="Idlib")
     api.post_entry(blog="idlib")  # a draft blog has no public feeds
 
     # Another app in the same process, on the same database, without a hub: its commits

@@ -24,6 +24,7 @@ from .. import store
 from ..embeds.images import UPLOAD_FILE
 from ..embeds.images import upload_name
 from ..models import Blog
+from ..models import BlogMember
 from ..models import Correction
 from ..models import Entry
 from ..models import EntryAuthor
@@ -86,7 +87,8 @@ class Export:
     def _document(self, blog: Blog) -> Iterator[str]:
         people = _people(self.session, blog)
         local = {user.id: number for number, user in enumerate(people, 1)}
-        authors = [person_document(local[user.id], user) for user in people]
+        roles = _desk_roles(self.session, blog)
+        authors = [person_document(local[user.id], user, roles.get(user.id)) for user in people]
         yield (
             f'{{"format": {dumps(FORMAT)}, "version": {VERSION},\n'
             f'"blog": {dumps(blog_document(blog))},\n"authors": {dumps(authors)},\n"entries": ['
@@ -145,12 +147,14 @@ def blog_document(blog: Blog) -> dict[str, Any]:
     }
 
 
-def person_document(number: int, user: User) -> dict[str, Any]:
-    """A person's member of an export document: their byline, never a credential."""
+def person_document(number: int, user: User, desk: str | None) -> dict[str, Any]:
+    """A person's member of an export document: their byline and their role on the blog's
+    desk (null: not on it), never a credential."""
     return {
         "id": number,
         "name": user.name,
         "email": user.email,
+        "desk": desk,
         "title": user.title,
         "bio": user.bio,
         "links": user.links or [],
@@ -159,9 +163,16 @@ def person_document(number: int, user: User) -> dict[str, Any]:
     }
 
 
+def _desk_roles(session: Session, blog: Blog) -> dict[int, str]:
+    """User id -> their role on ``blog``'s desk."""
+    query = select(BlogMember.user_id, BlogMember.role).where(BlogMember.blog_id == blog.id)
+    return {user_id: role for user_id, role in session.execute(query)}
+
+
 def _people(session: Session, blog: Blog) -> list[User]:
-    """Everyone who wrote, edited or is credited on an entry of ``blog``, by email: the
-    document's numbering of them does not depend on the ids of the database it comes from."""
+    """Everyone who wrote, edited or is credited on an entry of ``blog`` or is on its desk,
+    by email: the document's numbering of them does not depend on the ids of the database
+    it comes from."""
     authors = select(Entry.author_id).where(Entry.blog_id == blog.id)
     credited = (
         select(EntryAuthor.user_id)
@@ -173,7 +184,10 @@ def _people(session: Session, blog: Blog) -> list[User]:
         .join(Entry, Revision.entry_id == Entry.id)
         .where(Entry.blog_id == blog.id)
     )
-    query = select(User).where(User.id.in_(authors) | User.id.in_(editors) | User.id.in_(credited))
+    desk = select(BlogMember.user_id).where(BlogMember.blog_id == blog.id)
+    query = select(User).where(
+        User.id.in_(authors) | User.id.in_(editors) | User.id.in_(credited) | User.id.in_(desk)
+    )
     return list(session.scalars(query.order_by(User.email)))
 
 

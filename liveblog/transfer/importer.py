@@ -34,8 +34,10 @@ from ..errors import FieldError
 from ..errors import LiveblogError
 from ..errors import ValidationError
 from ..models import ENTRY_STATUSES
+from ..models import ROLES
 from ..models import Base
 from ..models import Blog
+from ..models import BlogMember
 from ..models import EmbedLookup
 from ..models import User
 from ..models import utcnow
@@ -62,7 +64,7 @@ CONTENT_FIELDS = (
     "review_note",
 )
 REVISION_FIELDS = ("version", "editor", "created_at", "data")
-PERSON_FIELDS = ("id", "name", "email", "title", "bio", "links", "slug", "photo")
+PERSON_FIELDS = ("id", "name", "email", "desk", "title", "bio", "links", "slug", "photo")
 REVISION_DATA = ("headline", "blocks", "status", "published_at", "pinned", "key_event")
 CORRECTION_FIELDS = ("version", "created_at", "note")
 # A person of the document with no email address gets one that reaches no one.
@@ -115,7 +117,7 @@ def import_blog(
             blog = Blog(**{"standfirst": "", **{k: v for k, v in values.items() if v is not None}})
             session.add(blog)
             session.flush()
-            users, created = _users(session, people)
+            users, created = _users(session, blog, people)
             result = Imported(blog=blog, new_people=created)
             uploads = _write_entries(session, themes, blog, reader, users, result)
             if media is not None and media_path is not None:
@@ -195,14 +197,16 @@ def _read_blog(raw: Any, themes: Themes, slug: str | None) -> dict[str, Any]:
 
 @dataclass
 class _Person:
-    """Someone an export document names: their email, if any, and their public profile."""
+    """Someone an export document names: their email, if any, their public profile, and
+    their role on the blog's desk, if they are on it."""
 
     email: str | None
     profile: dict[str, Any]
+    desk: str | None
 
 
 def _read_people(raw: Any) -> dict[int, _Person]:
-    """Document id -> everyone the entries name, with their profile."""
+    """Document id -> everyone the entries name or the desk holds, with their profile."""
     errors: list[FieldError] = []
     people: dict[int, _Person] = {}
     if not isinstance(raw, list):
@@ -212,6 +216,7 @@ def _read_people(raw: Any) -> dict[int, _Person]:
         number = fields.number("id", 1, MAX_ID, required=True, integer=True)
         name = fields.string("name", required=True, max_length=200)
         email = fields.string("email", max_length=254, nullable=True)
+        desk = None if fields.data.get("desk") is None else fields.choice("desk", ROLES)
         if present(email):
             email = email.lower()
             if not EMAIL.fullmatch(email):
@@ -220,7 +225,11 @@ def _read_people(raw: Any) -> dict[int, _Person]:
         if present(number) and number in people:
             fields.error("id", f"is {number}, the id of another author")
         if present(number) and present(name):
-            people[number] = _Person(email if present(email) else None, {**profile, "name": name})
+            people[number] = _Person(
+                email if present(email) else None,
+                {**profile, "name": name},
+                desk if present(desk) else None,
+            )
     if errors:
         raise ValidationError(errors)
     return people
@@ -252,11 +261,13 @@ def _read_profile(fields: Fields) -> dict[str, Any]:
     return profile
 
 
-def _users(session: Session, people: dict[int, _Person]) -> tuple[dict[int, int], int]:
+def _users(session: Session, blog: Blog, people: dict[int, _Person]) -> tuple[dict[int, int], int]:
     """Document id -> user id: a user of this Liveblog with the same email (whose own
     profile stays as it is), else a new one with the document's profile, a contributor
     without password or tokens, so that bylines survive and nobody gains access by an
-    import. Returns the map and how many users were created."""
+    import. Each is put on ``blog``'s desk with the role the document gives: a user of
+    this Liveblog does no more there than their own role allows. Returns the map and how
+    many users were created."""
     users: dict[int, int] = {}
     created = 0
     for number, person in people.items():
@@ -273,6 +284,8 @@ def _users(session: Session, people: dict[int, _Person]) -> tuple[dict[int, int]
             session.flush()
             created += 1
         users[number] = user.id
+        if person.desk is not None:
+            session.add(BlogMember(blog_id=blog.id, user_id=user.id, role=person.desk))
     return users, created
 
 

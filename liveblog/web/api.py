@@ -19,6 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import accounts
 from .. import blogs
 from .. import db
+from .. import desks
 from .. import lookups
 from .. import publishing
 from .. import store
@@ -39,6 +40,7 @@ from ..labels import format_label
 from ..models import Blog
 from ..models import Entry
 from ..models import User
+from ..models import includes
 from ..models import utcnow
 from ..publishing import entry_etag
 from ..transfer.export import Export
@@ -49,6 +51,7 @@ from . import auth
 from . import openapi
 from .api_json import blog_json
 from .api_json import entry_json
+from .api_json import member_json
 from .api_json import user_json
 from .api_schemas import LABEL_FIELDS
 from .api_schemas import MAX_PAGE_SIZE
@@ -171,30 +174,74 @@ def docs() -> Any:
 
 @bp.get("/blogs")
 def list_blogs() -> Any:
-    return {"items": [blog_json(blog) for blog in store.list_blogs(db.session())]}
+    """The blogs the caller works on (every blog, for admins)."""
+    return {"items": [blog_json(blog) for blog in desks.blogs_of(db.session(), _user())]}
+
+
+def _blog_response(blog: Blog, status: int = 200) -> Response:
+    response = jsonify(blog_json(blog))
+    response.status_code = status
+    response.headers["ETag"] = blogs.blog_etag(blog)
+    return response
+
+
+def _desk_blog(slug: str, role: str = "contributor") -> tuple[Blog, str]:
+    """Blog ``slug`` and the caller's role on its desk, which must include ``role``."""
+    session = db.session()
+    blog = store.get_blog(session, slug)
+    return blog, desks.require_desk(session, _user(), blog, role)
 
 
 @bp.post("/blogs")
 def create_blog() -> Any:
     blog = blogs.create_blog(db.session(), themes(), read_json(), _user())
-    location = url_for(".get_blog", slug=blog.slug)
-    return blog_json(blog), 201, {"Location": location}
+    response = _blog_response(blog, 201)
+    response.headers["Location"] = url_for(".get_blog", slug=blog.slug)
+    return response
 
 
 @bp.get("/blogs/<slug:slug>")
 def get_blog(slug: str) -> Any:
-    return blog_json(store.get_blog(db.session(), slug))
+    return _blog_response(_desk_blog(slug)[0])
 
 
 @bp.patch("/blogs/<slug:slug>")
 def update_blog(slug: str) -> Any:
-    return blog_json(blogs.update_blog(db.session(), themes(), slug, read_json(), _user()))
+    return _blog_response(blogs.update_blog(db.session(), themes(), slug, read_json(), _user()))
+
+
+@bp.delete("/blogs/<slug:slug>")
+def delete_blog(slug: str) -> Any:
+    """Delete a blog (admins) at the ETag If-Match names: readers get 410 from then on."""
+    if_match = request.headers.get("If-Match")
+    blogs.delete_blog(db.session(), slug, _user(), if_match, current_app.config["MEDIA_PATH"])
+    return "", 204
+
+
+@bp.get("/blogs/<slug:slug>/members")
+def list_members(slug: str) -> Any:
+    """The blog's desk (for anyone on it)."""
+    return {"items": [member_json(m) for m in desks.members(db.session(), _user(), slug)]}
+
+
+@bp.post("/blogs/<slug:slug>/members")
+def add_member(slug: str) -> Any:
+    """Put a user on the desk (201), or change their role there (200)."""
+    member, added = desks.add_member(db.session(), _user(), slug, read_json())
+    location = url_for(".list_members", slug=slug)
+    return member_json(member), 201 if added else 200, {"Location": location}
+
+
+@bp.delete("/blogs/<slug:slug>/members/<id:user_id>")
+def remove_member(slug: str, user_id: int) -> Any:
+    desks.remove_member(db.session(), _user(), slug, user_id)
+    return "", 204
 
 
 @bp.get("/blogs/<slug:slug>/entries")
 def list_entries(slug: str) -> Any:
     session = db.session()
-    blog = store.get_blog(session, slug)
+    blog, role = _desk_blog(slug)
     limit = _page_size()
     cursor = request.args.get("cursor")
     entries = store.editor_entries(
@@ -202,7 +249,7 @@ def list_entries(slug: str) -> Any:
         blog,
         limit=limit + 1,
         before=store.decode_cursor(cursor) if cursor else None,
-        visible_to=None if _user().can("editor") else _user(),
+        visible_to=None if includes(role, "editor") else _user(),
     )
     page, more = entries[:limit], len(entries) > limit
     pending = lookups.unresolved(session, page)
@@ -220,7 +267,7 @@ def list_entries(slug: str) -> Any:
 def export_blog(slug: str) -> Any:
     """The whole blog as one export document (see liveblog/transfer), streamed as it is read."""
     accounts.require_role(_user(), "editor", "Only editors and admins can export a live blog.")
-    store.get_blog(db.session(), slug)  # a missing blog is a 404, before the stream starts
+    _desk_blog(slug, "editor")  # a missing blog is a 404, before the stream starts
     return Response(
         stream_with_context(iter(Export(db.session(), slug))),
         mimetype="application/json",
@@ -239,8 +286,9 @@ def create_entry(slug: str) -> Any:
 @bp.post("/blogs/<slug:slug>/preview")
 def preview_entry(slug: str) -> Any:
     """An unsaved entry rendered by the blog's theme partial, exactly as readers will see it."""
-    blog = store.get_blog(db.session(), slug)
-    entry = publishing.preview_entry(db.session(), themes(), blog, read_json(), _user())
+    session = db.session()
+    blog = store.get_blog(session, slug)
+    entry = publishing.preview_entry(session, themes(), blog, read_json(), _user())
     view = entry_view(blog, entry)
     html = templates(blog).get_template("_entry.html").render(entry=view)
     return {"html": html, "label": view.label}
@@ -254,7 +302,7 @@ def read_labels(slug: str) -> Any:
     fields = Fields.top(read_json(), LABEL_FIELDS)
     body = fields.string("body", required=True, max_length=MAX_MARKDOWN, multiline=True)
     fields.raise_errors()
-    blog = store.get_blog(db.session(), slug)
+    blog, _ = _desk_blog(slug)
     now = utcnow()
     label = publishing.label_of(blog, {"body": body}, now)
     updates = split_updates(body, blog.timezone, now, blog.label_format)
@@ -275,15 +323,17 @@ def _label_json(blog: Blog, label: ReadLabel, now: datetime) -> dict[str, Any]:
     }
 
 
-def _readable_entry(slug: str, entry_id: int) -> tuple[Entry, Blog]:
-    session = db.session()
-    blog = store.get_blog(session, slug)
-    return store.get_entry(session, blog, entry_id, visible_to=_user()), blog
+def _readable_entry(slug: str, entry_id: int) -> tuple[Entry, Blog, str]:
+    """The entry, its blog and the caller's role on the blog's desk."""
+    blog, role = _desk_blog(slug)
+    entry = store.get_entry(db.session(), blog, entry_id, visible_to=_user(), role=role)
+    return entry, blog, role
 
 
 @bp.get("/blogs/<slug:slug>/entries/<id:entry_id>")
 def get_entry(slug: str, entry_id: int) -> Any:
-    return _entry_response(*_readable_entry(slug, entry_id))
+    entry, blog, _role = _readable_entry(slug, entry_id)
+    return _entry_response(entry, blog)
 
 
 @bp.patch("/blogs/<slug:slug>/entries/<id:entry_id>")
@@ -311,8 +361,8 @@ def retry_lookups(slug: str, entry_id: int) -> Any:
 
 @bp.get("/blogs/<slug:slug>/entries/<id:entry_id>/revisions")
 def list_revisions(slug: str, entry_id: int) -> Any:
-    entry, _blog = _readable_entry(slug, entry_id)
-    if not _user().can("editor") and entry.author_id != _user().id:
+    entry, _blog, role = _readable_entry(slug, entry_id)
+    if not includes(role, "editor") and entry.author_id != _user().id:
         # Its earlier versions may be drafts the author never published.
         raise Forbidden("Contributors can see the history of their own entries only.")
     return {

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import url_for
 
+from ..desks import Member
 from ..labels import entry_label
 from ..models import ApiToken
 from ..models import Blog
@@ -76,6 +77,17 @@ def entry_json(
         "html": entry.html,
         "permalink": permalink(blog, entry),
         "unresolved": unresolved or [],
+    }
+
+
+def member_json(member: Member) -> dict[str, Any]:
+    """A desk member: their role on the blog, and the account's own role and standing."""
+    return {
+        "id": member.id,
+        "name": member.name,
+        "role": member.role,
+        "account_role": member.account_role,
+        "active": member.active,
     }
 
 

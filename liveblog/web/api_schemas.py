@@ -16,14 +16,17 @@ from ..blocks import MAX_BLOCKS
 from ..blocks import MAX_MARKDOWN
 from ..blogs import MAX_EMBED_ORIGINS
 from ..blogs import SLUG
+from ..desks import MEMBER_FIELDS
 from ..embeds.providers import PROVIDER_KEYS
 from ..models import BLOG_STATUSES
+from ..models import DESK_ROLES
 from ..models import ENTRY_STATUSES
 from ..models import REVIEW_STATES
 from ..models import ROLES
 from ..publishing import ENTRY_INPUT_STATUSES
 from ..publishing import MAX_AUTHORS
 from ..publishing import MAX_CORRECTION
+from ..store import MAX_ID
 
 Schema = dict[str, Any]
 
@@ -477,6 +480,29 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
             }
         ),
         "ProfileChange": record(PROFILE_INPUT),
+        "MemberInput": record(
+            dict(
+                zip(
+                    MEMBER_FIELDS,
+                    (
+                        {**number(1, MAX_ID - 1, integer=True), "description": "The user's id"},
+                        {**choice(DESK_ROLES), "description": "At most the user's own role"},
+                    ),
+                    strict=True,
+                )
+            ),
+            *MEMBER_FIELDS,
+        ),
+        "Member": record(
+            {
+                "id": {"type": "integer", "description": "The user's id"},
+                "name": {"type": "string"},
+                "role": {**choice(ROLES), "description": "The role on this blog's desk"},
+                "account_role": {**choice(ROLES), "description": "The user's own role"},
+                "active": {"type": "boolean"},
+            },
+            *("id", "name", "role", "account_role", "active"),
+        ),
         "Resolve": record({"url": LINK}, "url"),
         "Resolved": record(
             {"block": ref("Block"), "cached": {"type": "boolean"}}, "block", "cached"
@@ -499,4 +525,5 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
         "EntryList": listing("Entry", paged=True),
         "RevisionList": listing("Revision"),
         "UserList": listing("User"),
+        "MemberList": listing("Member"),
     }

@@ -29,6 +29,7 @@ from werkzeug.datastructures import FileStorage
 from .. import accounts
 from .. import blogs
 from .. import db
+from .. import desks
 from .. import store
 from ..embeds import uploads
 from ..errors import FieldError
@@ -39,9 +40,11 @@ from ..errors import ValidationError
 from ..i18n import language_names
 from ..i18n import text_direction
 from ..labels import format_label
+from ..models import DESK_ROLES
 from ..models import ROLES
 from ..models import Blog
 from ..models import User
+from ..models import includes
 from ..themes import DEFAULT_THEME
 from ..themes import iso_seconds
 from . import auth
@@ -216,7 +219,7 @@ def _dashboard(status: int = 200, form: dict[str, Any] | None = None, **extra: A
     return _page(
         "dashboard.html",
         status,
-        blogs=store.list_blogs(db.session()),
+        blogs=desks.blogs_of(db.session(), _user()),
         pending=store.pending_reviews(db.session()) if _user().can("editor") else {},
         themes=themes().names(),
         languages=language_names(),
@@ -286,8 +289,15 @@ def change_status(slug: str) -> Response:
 
 @bp.get("/blogs/<slug:slug>/")
 def compose(slug: str) -> Response:
-    """The blog's editor page: the composer with its live preview, beside the stream."""
-    blog = store.get_blog(db.session(), slug)
+    """The blog's editor page: the composer with its live preview, beside the stream, and
+    the blog's desk."""
+    return _compose(slug)
+
+
+def _compose(slug: str, status: int = 200, **extra: Any) -> Response:
+    session = db.session()
+    blog = store.get_blog(session, slug)
+    role = desks.require_desk(session, _user(), blog)
     tiles = map_tiles()
     leaflet = {
         "js": asset_url(DEFAULT_THEME, "vendor/leaflet/leaflet.js"),
@@ -295,12 +305,27 @@ def compose(slug: str) -> Response:
         "tiles": tiles["url"],
         "attribution": tiles["attribution"],
     }
+    members = desks.members(session, _user(), slug)
+    on_desk = {member.id for member in members}
+    can_manage = includes(role, "editor")
     return _page(
         "compose.html",
+        status,
         blog=blog,
         leaflet=leaflet,
         direction=text_direction(blog.language),
-        desk=store.active_users(db.session()),
+        writers=store.active_users(session),
+        role=role,
+        members=members,
+        candidates=[u for u in desks.candidates(session) if u.id not in on_desk]
+        if can_manage
+        else [],
+        desk_roles=DESK_ROLES,
+        can_manage=can_manage,
+        etag=blogs.blog_etag(blog),
+        notice=extra.pop("notice", None),
+        errors=extra.pop("errors", {}),
+        **extra,
     )
 
 
@@ -388,6 +413,65 @@ def _profile_errors(error: ValidationError) -> dict[str, str]:
             label = "Alt text" if field == "alt" else _label(field)
         found.setdefault(field, f"{label} {item.message}")
     return found
+
+
+@bp.post("/blogs/<slug:slug>/members")
+def add_member(slug: str) -> Response:
+    """Put a user on the desk, or change their role there, from the Desk section."""
+    data = {"user": _whole(request.form.get("user", "")), "role": request.form.get("role", "")}
+    try:
+        member, added = desks.add_member(db.session(), _user(), slug, data)
+    except ValidationError as error:
+        return _compose(slug, 422, errors={"desk": error.detail})
+    except LiveblogError as error:
+        return _desk_refused(slug, error)
+    done = "is now on the desk" if added else "now works on this blog"
+    return _compose(slug, notice=f"{member.name} {done} as {member.role}.")
+
+
+@bp.post("/blogs/<slug:slug>/members/<id:user_id>/remove")
+def remove_member(slug: str, user_id: int) -> Response:
+    try:
+        removed = desks.remove_member(db.session(), _user(), slug, user_id)
+    except LiveblogError as error:
+        return _desk_refused(slug, error)
+    return _compose(slug, notice=f"{removed.name} is no longer on the desk of this live blog.")
+
+
+def _desk_refused(slug: str, error: LiveblogError) -> Response:
+    """The compose page with why a desk change was refused, if the caller may see it."""
+    if error.status in (403, 404, 410):
+        raise error
+    return _compose(slug, error.status, errors={"desk": error.detail})
+
+
+@bp.post("/blogs/<slug:slug>/delete")
+def delete_blog(slug: str) -> Response:
+    """Delete the blog (admins), once its slug is typed to confirm; back to the dashboard."""
+    if request.form.get("confirm", "").strip() != slug:
+        if not _user().can("admin"):
+            raise Forbidden("Only admins can delete live blogs.")
+        return _compose(
+            slug, 422, errors={"delete": f"Type {slug} exactly to confirm the deletion."}
+        )
+    try:
+        blogs.delete_blog(
+            db.session(),
+            slug,
+            _user(),
+            request.form.get("etag") or None,
+            current_app.config["MEDIA_PATH"],
+        )
+    except LiveblogError as error:
+        if error.status in (403, 404, 410):
+            raise
+        return _compose(slug, error.status, errors={"delete": error.detail})
+    return redirect(url_for("editor.dashboard"), 303)
+
+
+def _whole(raw: str) -> int | str:
+    """A form's number as an int, so the use case judges it like the API's JSON."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 11 else raw
 
 
 # Users and API tokens (admins)

@@ -13,11 +13,13 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 
+from ..errors import BlogGone
 from ..errors import LiveblogError
 from ..errors import StorageUnavailable
 from ..errors import ValidationError
 from ..themes import DEFAULT_THEME
 from .security import reader_headers
+from .templating import render_page
 from .templating import theme_templates
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,18 @@ def handle_liveblog_error(error: LiveblogError) -> Response:
     return _respond(error.status, error.title, error.detail, headers, **extra)
 
 
+def handle_blog_gone(error: BlogGone) -> Response:
+    """A deleted blog: people get its theme's gone page, programs the problem."""
+    if _wants_problem():
+        return handle_liveblog_error(error)
+    try:
+        body = render_page(error.blog, "gone.html", live_url=None)
+    except Exception:
+        log.exception("could not render gone.html for %r", error.blog.slug)
+        return _page(error.status, error.title, error.detail)
+    return reader_headers(Response(body, error.status, mimetype="text/html"))
+
+
 def handle_database_error(error: DBAPIError) -> Response:
     """A storage fault (which db.make_engine reports as a lost connection, so the pool is
     renewed) is a 503 to try again; any other database error is a bug."""
@@ -114,6 +128,7 @@ def handle_unexpected(error: Exception) -> Response:
 
 
 def register(app: Flask) -> None:
+    app.register_error_handler(BlogGone, handle_blog_gone)
     app.register_error_handler(LiveblogError, handle_liveblog_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(DBAPIError, handle_database_error)

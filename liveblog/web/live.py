@@ -35,6 +35,7 @@ from ..live import PollingSource
 from ..live import PostgresSource
 from ..live import RecentEvents
 from ..live import RedisSource
+from ..models import BLOG_DELETED
 from ..models import Blog
 from ..models import Change
 from ..models import Entry
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("live", __name__)
 
 SSE_HEADERS = {"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"}
+# A blog in one of these statuses sends nothing more once its last change is out.
+FINAL_STATUSES = ("ended", BLOG_DELETED)
 
 
 @dataclass
@@ -122,13 +125,14 @@ def init_app(app: Flask) -> Live:
 def _queue_for_pushpin(
     publishers: tuple[GripPublisher, ...], session: Session, changes: list[Change]
 ) -> None:
-    """Hand the changes of readers' blogs to the publisher (drafts have no readers)."""
+    """Hand the changes of readers' blogs to the publishers (drafts have no readers; a
+    deleted blog's readers get its last change, which ends their streams)."""
     # Runs in the writer's thread right after its commit: never let it fail the write.
     try:
         committed = []
         for change in changes:
             blog = session.get(Blog, change.blog_id)  # still in the session: no query
-            if blog is not None and blog.status in store.READER_STATUSES:
+            if blog is not None and blog.status in (*store.READER_STATUSES, BLOG_DELETED):
                 committed.append(Committed(change.blog_id, change.seq, blog.status))
         for publisher in publishers:
             publisher.publish(committed)
@@ -151,15 +155,15 @@ def _publish_items(
                 continue
             body = _changes_body(change.seq, change.status, False, [event])
             # Streams stop with the blog, unless it went live again since.
-            ends = _ends(event) and final_status[change.blog_id] == "ended"
+            ends = _ends(event) and final_status[change.blog_id] in FINAL_STATUSES
             response = jsonify(body).get_data()
             items += grip.publish_items(grip.channel(change.blog_id), event, response, ends)
     return items
 
 
 def _ends(event: Event) -> bool:
-    """Whether ``event`` is the blog ending."""
-    return event.type == "blog.updated" and event.data.get("status") == "ended"
+    """Whether ``event`` is the blog ending (or being deleted)."""
+    return event.type == "blog.updated" and event.data.get("status") in FINAL_STATUSES
 
 
 def _load_events(app: Flask, blog_id: int, since: int, limit: int) -> list[Event]:
@@ -314,7 +318,7 @@ def _stream(state: Live, blog_id: int, since: int, latest: int, ended: bool) -> 
             yield event.message
             position = event.seq
             if event.type == "blog.updated":
-                ended = event.data.get("status") == "ended"
+                ended = _ends(event)
         # A seq the log does not hold (yet) wakes this stream once, not in a busy loop.
         floor = position if pending else latest
 

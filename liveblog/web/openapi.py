@@ -21,19 +21,23 @@ from .api_schemas import schemas
 ERRORS = {
     400: "The body or a parameter is not what it must be (not JSON, a bad cursor…)",
     401: "No valid credentials: a bearer token, or the session cookie with its CSRF header",
-    403: "Your role may not do this",
+    403: "Your role may not do this, or you are not on the blog's desk",
     404: "No such blog, entry, user or token (or none you may see)",
     409: "It conflicts with what is stored (a slug or email taken, an entry deleted)",
-    412: "If-Match names a version that is no longer the entry's",
+    410: "The blog has been deleted",
+    412: "If-Match names a version that is no longer the entry's (or blog's)",
     413: "The body is too large",
     415: "Not the media type this route takes",
     422: "A field is wrong; errors names each one",
-    428: "Send If-Match with the entry's ETag",
+    428: "Send If-Match with the entry's (or blog's) ETag",
     502: "The provider failed; block is a start for a snapshot by hand",
     503: "The storage cannot be used right now; nothing was lost (see Retry-After)",
     504: "The provider did not answer in time",
 }
 ALWAYS = (401, 503)
+# Every route under /blogs/{slug}: someone off the blog's desk is refused, and a deleted
+# blog is gone for every caller.
+ON_A_BLOG = (403, 410)
 WITH_BODY = (400, 413, 415, 422)
 
 
@@ -56,7 +60,10 @@ def operation(
         if answer is None
         else {"description": "Done", "content": {"application/json": {"schema": ref(answer)}}}
     }
-    for code in sorted({*errors, *ALWAYS, *(WITH_BODY if request else ())}):
+    on_a_blog = SLUG_PARAMETER in parameters
+    for code in sorted(
+        {*errors, *ALWAYS, *(WITH_BODY if request else ()), *(ON_A_BLOG if on_a_blog else ())}
+    ):
         responses[str(code)] = {"$ref": f"#/components/responses/{code}"}
     found: Schema = {"summary": summary, "responses": responses}
     if parameters:
@@ -90,30 +97,109 @@ IF_MATCH = {
     "schema": {"type": "string", "examples": ['"3"']},
     "description": "The entry's ETag (its quoted version): required, or 428",
 }
+BLOG_IF_MATCH = {
+    **IF_MATCH,
+    "schema": {"type": "string", "examples": ['"12-1490341500000000"']},
+    "description": "The blog's ETag (from GET /blogs/{slug}): required, or 428",
+}
+BLOG_ETAG = {"ETag": {"schema": {"type": "string"}, "description": "For If-Match on DELETE"}}
 PAGING = (
     {"name": "limit", "in": "query", "schema": number(1, MAX_PAGE_SIZE, integer=True)},
     {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "From next"},
 )
 
 
+def with_etag(found: Schema) -> Schema:
+    """``found`` with the blog's ETag header on its answers that succeed."""
+    for status, answer in found["responses"].items():
+        if status.startswith("2"):
+            answer["headers"] = BLOG_ETAG
+    return found
+
+
+def also_answering(found: Schema, status: int) -> Schema:
+    """``found``, which may also succeed with ``status``, answering what its first success does."""
+    first = next(answer for code, answer in found["responses"].items() if code.startswith("2"))
+    found["responses"][str(status)] = first
+    found["responses"] = dict(sorted(found["responses"].items()))
+    return found
+
+
 def paths() -> dict[str, Schema]:
     blog, entry = (SLUG_PARAMETER,), (SLUG_PARAMETER, ENTRY_ID)
     return {
         "/blogs": {
-            "get": operation("Every blog, live ones first", (200, "BlogList")),
-            "post": operation(
-                "Create a blog (admins)", (201, "Blog"), 403, 409, request=body(ref("BlogCreate"))
+            "get": operation(
+                "The blogs whose desks you are on (every blog, for admins), live ones first",
+                (200, "BlogList"),
+            ),
+            "post": with_etag(
+                operation(
+                    "Create a blog (admins; its creator is its desk's first member)",
+                    (201, "Blog"),
+                    403,
+                    409,
+                    request=body(ref("BlogCreate")),
+                )
             ),
         },
         "/blogs/{slug}": {
-            "get": operation("A blog", (200, "Blog"), 404, parameters=blog),
-            "patch": operation(
-                "Change a blog's settings (admins)",
-                (200, "Blog"),
+            "get": with_etag(
+                operation("A blog (its desk and admins)", (200, "Blog"), 403, 404, parameters=blog)
+            ),
+            "patch": with_etag(
+                operation(
+                    "Change a blog's settings (admins)",
+                    (200, "Blog"),
+                    403,
+                    404,
+                    request=body(ref("BlogChange")),
+                    parameters=blog,
+                )
+            ),
+            "delete": operation(
+                "Delete a blog at the ETag If-Match names (admins): its pages, feeds, embeds "
+                "and streams answer 410 from then on, its open streams end, and its slug "
+                "stays reserved",
+                (204, None),
                 403,
                 404,
-                request=body(ref("BlogChange")),
+                412,
+                428,
+                parameters=(*blog, BLOG_IF_MATCH),
+            ),
+        },
+        "/blogs/{slug}/members": {
+            "get": operation(
+                "The blog's desk, editors first (anyone on it)",
+                (200, "MemberList"),
+                403,
+                404,
                 parameters=blog,
+            ),
+            "post": also_answering(
+                operation(
+                    "Put a user on the desk (201), or change their role there (200): admins "
+                    "and the blog's editors; a role above the user's own is 422",
+                    (201, "Member"),
+                    403,
+                    404,
+                    409,
+                    request=body(ref("MemberInput")),
+                    parameters=blog,
+                ),
+                200,
+            ),
+        },
+        "/blogs/{slug}/members/{user_id}": {
+            "delete": operation(
+                "Take a user off the desk (admins and the blog's editors; only an admin "
+                "removes its last editor, else 409)",
+                (204, None),
+                403,
+                404,
+                409,
+                parameters=(*blog, USER_ID),
             ),
         },
         "/blogs/{slug}/export": {

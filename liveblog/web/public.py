@@ -16,10 +16,12 @@ from flask import url_for
 from .. import db
 from .. import history
 from .. import store
+from ..blogs import WITHDRAWN
 from ..corrections import TIME_FORMAT
 from ..corrections import correction_time
 from ..embeds import widgets
 from ..embeds.widgets import Widget
+from ..errors import Gone
 from ..errors import NotFound
 from ..labels import format_label
 from ..models import Blog
@@ -315,7 +317,7 @@ def seq(slug: str) -> Response:
     """
     try:
         latest = store.reader_blog(db.session(), slug).last_seq
-    except NotFound:
+    except (NotFound, Gone):
         latest = 0
     response = Response(status=204)
     response.headers[SEQ_HEADER] = str(latest)
@@ -336,7 +338,10 @@ def asset(theme: str, digest: str, filename: str) -> Any:
 
 @bp.get("/media/<path:name>")
 def media(name: str) -> Any:
-    """Uploaded files; their names never change, so they are cached for a year."""
+    """Uploaded files; their names never change, so they are cached for a year. A deleted
+    blog's own uploads, set aside, are not served."""
+    if name.partition("/")[0] == WITHDRAWN:
+        abort(404)
     response = send_from_directory(current_app.config["MEDIA_PATH"], name, max_age=ONE_YEAR)
     if name.startswith("uploads/"):  # named by their content: a new file gets a new name
         immutable(response)

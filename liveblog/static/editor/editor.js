@@ -3,10 +3,12 @@
 // the CSRF header, so the API's rules are the only rules. No dependencies.
 import { Composer } from "./composer.js";
 import { suggestSlug } from "./dashboard.js";
+import { confirmDeletion } from "./desk.js";
 import { Stream } from "./stream.js";
 
 function init() {
   suggestSlug();
+  confirmDeletion();
   const root = document.getElementById("editor");
   if (root) {
     new Composer(root);

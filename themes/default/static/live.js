@@ -132,6 +132,8 @@
   }
 
   function applyBlog(data) {
+    // A deleted blog is gone for readers: the page reloads into its "removed" notice.
+    if (data.status === "deleted") return window.location.reload();
     var title = document.querySelector(".blog-title");
     var standfirst = document.querySelector(".blog-standfirst");
     var status = document.querySelector(".blog-status");
@@ -285,6 +287,7 @@
     var request = new XMLHttpRequest();
     request.open("GET", root.getAttribute("data-changes") + "?since=" + seq);
     request.onload = function () {
+      if (request.status === 410) return window.location.reload();
       if (request.status !== 200) return next(false);
       var body = JSON.parse(request.responseText);
       if (body.reset) return window.location.reload();
