@@ -100,10 +100,22 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
         "/api/v1/blogs",
         json={"slug": "ticker", "title": "Ticker", "theme": "ticker", "status": "live"},
     )
+    admin = api.as_role("admin")
+    admin.post("/api/v1/blogs", json={"slug": "ended", "title": "Ended", "status": "live"})
+    for hour in range(3):
+        api.post_entry(
+            blog="ended", headline=f"Hour {hour}", published_at=f"2017-03-24T0{hour}:00:00Z"
+        )
+    admin.patch("/api/v1/blogs/ended", json={"status": "ended", "ended_order": "oldest"})
     pages = {
         "index": "/",
         "live": "/syria-hama-offensive/",
         "permalink": "/syria-hama-offensive/updates/3",
+        "permalink-pinned": "/syria-hama-offensive/updates/1",
+        "live-oldest": "/syria-hama-offensive/?order=oldest",
+        "ended": "/ended/",
+        "ended-newest": "/ended/?order=newest",
+        "bad-order": "/ended/?order=sideways",
         "every-block": "/hama/",
         "gone": f"/hama/updates/{deleted['id']}",
         "history": f"/hama/updates/{toll['id']}/history",
