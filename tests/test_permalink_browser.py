@@ -158,3 +158,17 @@ def test_last_updated_speaks_the_pages_language(live_server, desk, browser):
         ".setAttribute('datetime', new Date(Date.now() - 12 * 60000).toISOString())"
     )
     playwright.expect(time).to_have_text("il y a 12 minutes")
+
+
+def test_an_update_pinned_live_arrives_with_read_more(live_server, desk, browser):
+    page = browser.new_page()
+    page.goto(f"{live_server}/{SLUG}/")
+    page.wait_for_function("() => document.querySelector('.live')")
+    long = "\n\n".join(["What we know.", "Rebels advance. " * 30, "Aid is cut off. " * 30])
+    entry = desk(f"/api/v1/blogs/{SLUG}/entries", body=long, pinned=True)
+    pinned = page.locator(f".pinned article#update-{entry['id']}")
+    playwright.expect(pinned).to_have_count(1, timeout=7000)
+    playwright.expect(pinned.locator(".entry-body > details.entry-more > summary")).to_be_visible()
+    playwright.expect(pinned.get_by_text("Aid is cut off.", exact=False)).to_be_hidden()
+    pinned.locator("summary").click()
+    playwright.expect(pinned.get_by_text("Aid is cut off.", exact=False)).to_be_visible()
