@@ -11,6 +11,7 @@ from liveblog import accounts
 from liveblog import db
 from liveblog import store
 from liveblog.cli import DEMO_EMAIL
+from tests.editor_helpers import axe_violations
 from tests.support import CHROMIUM
 from tests.support import CHROMIUM_ARGS
 from tests.support import needs_chromium
@@ -172,3 +173,11 @@ def test_an_update_pinned_live_arrives_with_read_more(live_server, desk, browser
     playwright.expect(pinned.get_by_text("Aid is cut off.", exact=False)).to_be_hidden()
     pinned.locator("summary").click()
     playwright.expect(pinned.get_by_text("Aid is cut off.", exact=False)).to_be_visible()
+
+
+def test_the_permalink_and_the_live_page_pass_axe(live_server, desk, browser):
+    desk(f"/api/v1/blogs/{SLUG}", "PATCH", status="ended", ended_order="oldest")
+    page = browser.new_page()
+    for path in ["updates/2", "", "?order=newest"]:
+        page.goto(f"{live_server}/{SLUG}/{path}")
+        assert axe_violations(page) == [], path
