@@ -35,6 +35,7 @@ from .labels import format_problem
 from .labels import zone
 from .models import BLOG_DELETED
 from .models import BLOG_STATUSES
+from .models import READING_ORDERS
 from .models import Blog
 from .models import Entry
 from .models import Revision
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 
 BLOG_FIELDS = (
     "slug", "title", "standfirst", "top_image", "status", "timezone", "label_format", "language", "theme",
-    "embed_widgets", "embed_origins",
+    "embed_widgets", "embed_origins", "ended_order",
 )  # fmt: skip
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 RESERVED_SLUGS = frozenset(
@@ -93,6 +94,7 @@ def read_blog(data: Any, themes: Themes, *, creating: bool) -> dict[str, Any]:
         "top_image": _top_image(fields),
         "embed_widgets": fields.boolean("embed_widgets"),
         "embed_origins": _embed_origins(fields),
+        "ended_order": fields.choice("ended_order", READING_ORDERS),
     }
     slug = values["slug"]
     if present(slug):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from babel.dates import format_datetime
 
 from .i18n import catalog_language
+from .i18n import day_label
 from .i18n import locale
 from .i18n import translations
 from .models import Blog
@@ -83,6 +84,18 @@ def blog_label_format(blog: Blog) -> str:
     # Translators: the default entry label, as strftime directives (%H%M hours and minutes,
     # %Z the zone); only the directives of DIRECTIVES may appear.
     return translations(catalog_language(blog.language)).gettext("UPDATE %H%M %Z")
+
+
+def local_datetime(moment: datetime, blog: Blog) -> str:
+    """``moment`` as a reader reads a full date and time on ``blog``, on its clock and in its
+    language: "Friday 24 March 2017, 07:45 GMT". The one place a date and time are put into
+    words for readers."""
+    language = catalog_language(blog.language)
+    local = moment.astimezone(zone(blog.timezone))
+    time = format_label(moment, blog.timezone, "%H:%M %Z", language)
+    # Translators: a date and a time, e.g. "Friday 24 March 2017" and "07:45 GMT".
+    pattern = translations(language).gettext("%(day)s, %(time)s")
+    return pattern % {"day": day_label(local.date(), language), "time": time}
 
 
 def entry_label(blog: Blog, entry: Entry) -> str | None:

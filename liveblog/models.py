@@ -32,6 +32,8 @@ ROLES = ("contributor", "editor", "admin")
 # The roles a user may hold on one blog's desk (admins are on every desk).
 DESK_ROLES = ("contributor", "editor")
 REVIEW_STATES = ("pending", "returned")
+# The orders readers may read a blog in; an ended blog opens in its own ``ended_order``.
+READING_ORDERS = ("newest", "oldest")
 
 
 def utcnow() -> datetime:
@@ -147,6 +149,8 @@ class Blog(Base):
     embed_widgets: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The https origins that may frame the embed pages; None: any site (they are read-only).
     embed_origins: Mapped[list[str] | None] = mapped_column(JSON)
+    # How the live page opens once the blog has ended: "newest" first, or "oldest" (a story).
+    ended_order: Mapped[str] = mapped_column(String(8), default="newest", server_default="newest")
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

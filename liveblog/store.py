@@ -210,22 +210,43 @@ def published_entries(
     *,
     limit: int,
     before: tuple[datetime, int] | None = None,
+    after: tuple[datetime, int] | None = None,
+    oldest_first: bool = False,
     key_events_only: bool = False,
     exclude: Entry | None = None,
 ) -> list[Entry]:
-    """What readers see: published entries, newest first, keyset-paginated by (time, id).
+    """What readers see: published entries, newest first (or ``oldest_first``),
+    keyset-paginated by (time, id) from either side.
 
-    Served by the (blog_id, status, published_at, id) index, so page 500 costs what page 1 does.
+    Served by the (blog_id, status, published_at, id) index in both directions, so page 500
+    costs what page 1 does.
     """
     query = select(Entry).where(Entry.blog_id == blog.id, Entry.status == "published")
     if key_events_only:
         query = query.where(Entry.key_event == true())
     if exclude is not None:
         query = query.where(Entry.id != exclude.id)
+    position = tuple_(Entry.published_at, Entry.id)
     if before is not None:
-        query = query.where(tuple_(Entry.published_at, Entry.id) < tuple_(before[0], before[1]))
-    query = query.order_by(Entry.published_at.desc(), Entry.id.desc()).limit(limit)
-    return list(session.scalars(query))
+        query = query.where(position < tuple_(before[0], before[1]))
+    if after is not None:
+        query = query.where(position > tuple_(after[0], after[1]))
+    if oldest_first:
+        query = query.order_by(Entry.published_at, Entry.id)
+    else:
+        query = query.order_by(Entry.published_at.desc(), Entry.id.desc())
+    return list(session.scalars(query.limit(limit)))
+
+
+def count_newer(session: Session, blog: Blog, entry: Entry) -> int:
+    """How many published entries of ``blog`` come after ``entry`` in reading order."""
+    assert entry.published_at is not None
+    query = select(func.count()).where(
+        Entry.blog_id == blog.id,
+        Entry.status == "published",
+        tuple_(Entry.published_at, Entry.id) > tuple_(entry.published_at, entry.id),
+    )
+    return session.scalar(query) or 0
 
 
 def neighbours(session: Session, blog: Blog, entry: Entry) -> tuple[Entry | None, Entry | None]:
@@ -313,7 +334,9 @@ def append_change(session: Session, blog: Blog, kind: str, entry: Entry | None =
     if session.get_bind().dialect.name == "postgresql":
         # Delivered to listeners at commit, never for a rolled-back change (see live.py).
         session.execute(select(func.pg_notify(PG_CHANNEL, f"{blog.id}:{seq}")))
-    change = Change(blog_id=blog.id, seq=seq, kind=kind, entry_id=entry.id if entry else None)
+    change = Change(
+        blog_id=blog.id, seq=seq, kind=kind, entry_id=entry.id if entry else None, created_at=now
+    )
     session.add(change)
     session.info.setdefault("liveblog.appended", []).append(change)
     return change

@@ -24,6 +24,7 @@ from .i18n import cldr_date
 from .i18n import live_strings
 from .i18n import text_direction
 from .i18n import translations
+from .labels import local_datetime
 
 DEFAULT_THEME = "default"
 
@@ -90,6 +91,7 @@ class Themes:
                 translations(key[1]), newstyle=True
             )
             environment.filters["iso"] = iso_seconds
+            environment.filters["local_datetime"] = local_datetime
             environment.filters["srcset"] = srcset
             environment.filters["direction"] = text_direction
             environment.filters["cldr_date"] = partial(cldr_date, language=key[1])

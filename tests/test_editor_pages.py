@@ -103,6 +103,42 @@ def test_an_admin_ends_and_reopens_a_blog(as_admin, api):
     assert row.select_one("button").text.startswith("Reopen")
 
 
+def test_an_admin_chooses_how_an_ended_blog_is_read(as_admin, api):
+    created = as_admin.post("/editor/blogs", {"title": "A story", "ended_order": "oldest"})
+    assert created.status_code == 303
+    new = api.as_role("admin").get("/api/v1/blogs/a-story")  # its desk holds only its creator
+    assert new.get_json()["ended_order"] == "oldest"
+    row = soup(as_admin.client.get("/editor/")).select_one('.blog-row[data-slug="hama"]')
+    choice = row.select_one("select[name=ended_order]")
+    assert row.select_one(f"label[for={choice['id']}]").text == "Once ended, readers start with"
+    assert choice.select_one("option[selected]")["value"] == "newest"
+    ending = {"status": "ended", "ended_order": "oldest"}
+    assert as_admin.post("/editor/blogs/hama/status", ending).status_code == 303
+    blog = api.get("/api/v1/blogs/hama").get_json()
+    assert (blog["status"], blog["ended_order"]) == ("ended", "oldest")
+    row = soup(as_admin.client.get("/editor/")).select_one('.blog-row[data-slug="hama"]')
+    forms = row.select("form")
+    assert [f.select_one("button").text.split()[0] for f in forms] == ["Reopen", "Save"]
+    assert forms[1].select_one("option[selected]")["value"] == "oldest"
+    assert as_admin.post("/editor/blogs/hama/status", {"ended_order": "newest"}).status_code == 303
+    blog = api.get("/api/v1/blogs/hama").get_json()
+    assert (blog["status"], blog["ended_order"]) == ("ended", "newest")
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"ended_order": "sideways"}, "Ended order must be one of: newest, oldest"),
+        ({}, "Status is required"),
+    ],
+)
+def test_a_blog_setting_that_does_not_exist_is_refused(as_admin, api, form, message):
+    response = as_admin.post("/editor/blogs/hama/status", form)
+    assert response.status_code == 422
+    assert message in soup(response).select_one("[role=alert]").text
+    assert api.get("/api/v1/blogs/hama").get_json()["ended_order"] == "newest"
+
+
 def test_the_compose_page_offers_publishing_to_editors(as_editor, api):
     page = soup(as_editor.client.get("/editor/blogs/hama/"))
     assert page.select_one("#editor")["data-api"] == "/api/v1/blogs/hama"

@@ -113,10 +113,21 @@ def test_reader_pages_have_no_html_errors(demo_app, api, tmp_path):
     admin.post("/api/v1/blogs", json={"slug": "removed", "title": "Removed", "status": "live"})
     etag = admin.get("/api/v1/blogs/removed").headers["ETag"]
     admin.delete("/api/v1/blogs/removed", headers={"If-Match": etag})
+    open_blog(api, slug="ended", title="Ended", status="live")
+    for hour in range(3):
+        api.post_entry(
+            blog="ended", headline=f"Hour {hour}", published_at=f"2017-03-24T0{hour}:00:00Z"
+        )
+    admin.patch("/api/v1/blogs/ended", json={"status": "ended", "ended_order": "oldest"})
     pages = {
         "index": "/",
         "live": "/syria-hama-offensive/",
         "permalink": "/syria-hama-offensive/updates/3",
+        "permalink-pinned": "/syria-hama-offensive/updates/1",
+        "live-oldest": "/syria-hama-offensive/?order=oldest",
+        "ended": "/ended/",
+        "ended-newest": "/ended/?order=newest",
+        "bad-order": "/ended/?order=sideways",
         "every-block": "/hama/",
         "gone": f"/hama/updates/{deleted['id']}",
         "history": f"/hama/updates/{toll['id']}/history",
@@ -158,10 +169,7 @@ def test_arabic_and_french_pages_have_no_html_errors(client, api, tmp_path):
     files = []
     for language, title in (("ar", "هجوم حماة"), ("fr", "Offensive sur Hama")):
         slug = f"hama-{language}"
-        api.as_role("admin").post(
-            "/api/v1/blogs",
-            json={"slug": slug, "title": title, "status": "live", "language": language},
-        )
+        open_blog(api, slug=slug, title=title, status="live", language=language)
         api.post_entry(blog=slug, body="Première.", pinned=True, key_event=True)
         edited = api.post_entry(
             blog=slug,

@@ -301,9 +301,11 @@ def test_a_french_permalink_reads_in_french(client, api):
     assert (page.html["lang"], page.html["dir"]) == ("fr", "ltr")
     assert page.select_one(".entry-label").text == "MISE À JOUR 07h45 UTC"
     assert page.select_one(".entry-all").text == "Voir toutes les mises à jour"
-    assert (
-        page.select_one(".entry-newer").text == "Mise à jour suivante\u00a0: MISE À JOUR 08h00 UTC"
-    )
+    newer = " ".join(page.select_one(".entry-newer").text.split())
+    assert newer == "Mise à jour suivante MISE À JOUR 08h00 UTC"
+    assert page.select_one(".entry-date").text == "vendredi 24 mars 2017 à 07:45 UTC"
+    assert page.select_one(".entry-newer-count").text.strip() == "1 mise à jour plus récente"
+    assert page.select_one("#share-title").text == "Partager cette mise à jour"
     assert page.select_one(".site-footer").text.strip() == "Publié avec Liveblog."
 
 

@@ -27,6 +27,7 @@ from tests.servers import free_port
 from tests.servers import parse_event
 from tests.support import REDIS_URL
 from tests.support import needs_redis
+from tests.support import soup
 from tests.support import wait_until
 
 HEARTBEAT = 0.1
@@ -208,6 +209,8 @@ def test_each_change_is_one_event_with_the_entry_as_the_live_page_renders_it(api
 
     admin.patch("/api/v1/blogs/hama", json={"title": "Hama, day 2", "standfirst": "Latest."})
     data = next_event(7, "blog.updated", None)
+    last_updated = soup(client.get("/hama/")).select_one(".blog-updated-time")["datetime"]
+    assert data.pop("changed_at") == last_updated
     assert data == {
         "seq": 7,
         "type": "blog.updated",

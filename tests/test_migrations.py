@@ -7,6 +7,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy import inspect
 from sqlalchemy import text
@@ -212,3 +213,44 @@ def test_the_desks_migration_puts_every_writer_on_every_blog(empty_database):
             "hama",
             "aleppo",
         ]
+
+
+def test_ended_order_arrives_on_blogs_holding_data_and_leaves_again(empty_database):
+    """0012: every blog already there reads newest first once ended, as before; going
+    back drops the column alone."""
+    config = empty_database.alembic_config()
+    before = ScriptDirectory.from_config(config).get_revision("0012").down_revision
+    empty_database.upgrade(before)
+    row = {
+        "slug": "hama", "title": "Hama", "standfirst": "", "status": "ended", "timezone": "UTC",
+        "label_format": "UPDATE %H%M %Z", "language": "en", "theme": "default",
+        "embed_widgets": False, "last_seq": 3, "changed_at": "2017-03-24 07:45:00",
+        "created_at": "2017-03-24 07:00:00", "updated_at": "2017-03-24 07:45:00",
+    }  # fmt: skip
+    columns = ", ".join(row)
+    values = ", ".join(f":{name}" for name in row)
+    entry = (
+        "INSERT INTO entries (blog_id, author_id, blocks, html, status, pinned, key_event, "
+        "version, created_at, updated_at) VALUES (1, 1, '[]', '<p>Words</p>', 'published', "
+        "false, false, 1, '2017-03-24 07:00:00', '2017-03-24 07:00:00')"
+    )
+    with empty_database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, active, created_at) "
+                "VALUES (1, 'e@news.example', 'E', 'editor', true, '2017-03-24 07:00:00')"
+            )
+        )
+        connection.execute(text(f"INSERT INTO blogs (id, {columns}) VALUES (1, {values})"), row)
+        connection.execute(text(entry))
+    empty_database.upgrade("0012")
+    with empty_database.engine.connect() as connection:
+        stored = connection.execute(text("SELECT slug, last_seq, ended_order FROM blogs")).all()
+    assert [tuple(r) for r in stored] == [("hama", 3, "newest")]
+    command.downgrade(config, before)
+    assert "ended_order" not in {
+        c["name"] for c in inspect(empty_database.engine).get_columns("blogs")
+    }
+    with empty_database.engine.connect() as connection:
+        assert connection.execute(text("SELECT slug, last_seq FROM blogs")).all() == [("hama", 3)]
+        assert connection.execute(text("SELECT html FROM entries")).scalar_one() == "<p>Words</p>"

@@ -111,6 +111,7 @@ def world(app: Flask, session: Session) -> dict[str, Any]:
         timezone="Asia/Damascus",
         top_image={"url": photo["url"], "alt": "Rebel vehicles", "credit": "Agency"},
         embed_origins=["https://partner.example"],
+        ended_order="oldest",
     )
 
     def write(user: User, **data: Any) -> Entry:
@@ -172,6 +173,7 @@ def world(app: Flask, session: Session) -> dict[str, Any]:
 def test_an_export_holds_every_entry_and_validates_against_the_schema(app, world, tmp_path):
     document = export(app, "hama", tmp_path / "hama.json")
     assert document["blog"]["top_image"]["url"] == world["photo"]["url"]
+    assert document["blog"]["ended_order"] == "oldest"
     statuses = sorted(entry["status"] for entry in document["entries"])
     assert statuses == ["deleted", "draft", "published", "published", "published", "scheduled"]
     assert [entry["version"] for entry in document["entries"]] == [2, 1, 1, 1, 1, 2]
@@ -427,6 +429,7 @@ def test_imported_content_is_sanitised_like_any_entry(app, session, tmp_path):
         (lambda d: d["entries"][0]["blocks"][0].update(type="poll"), "entries[0].blocks[0].type: must be one of"),
         (lambda d: d["blog"].update(timezone="Mars/Olympus"), "blog.timezone: unknown time zone"),
         (lambda d: d["blog"].pop("created_at"), "blog.created_at: is required"),
+        (lambda d: d["blog"].update(ended_order="sideways"), "blog.ended_order: must be one of: newest, oldest"),
         (lambda d: d["authors"][0].update(email="nobody"), "authors[0].email: must be an email address"),
         (lambda d: d["entries"][0].update(corrections=[{"version": 2, "created_at": "2017-03-24T08:00:00Z", "note": "Fixed"}]), "entries[0].corrections[0].version: is 2, which is not the version of a revision"),
         (lambda d: d["entries"][0].update(corrections=[{"version": 1, "created_at": "2017-03-24T08:00:00Z", "note": "x" * 501}]), "entries[0].corrections[0].note: must be at most 500 characters"),

@@ -140,6 +140,7 @@ def blog_document(blog: Blog) -> dict[str, Any]:
         "theme": blog.theme,
         "embed_widgets": blog.embed_widgets,
         "embed_origins": blog.embed_origins,
+        "ended_order": blog.ended_order,
         "created_at": _iso(blog.created_at),
         "updated_at": _iso(blog.updated_at),
         "started_at": _iso(blog.started_at),

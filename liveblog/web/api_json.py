@@ -34,6 +34,7 @@ def blog_json(blog: Blog) -> dict[str, Any]:
         "theme": blog.theme,
         "embed_widgets": blog.embed_widgets,
         "embed_origins": blog.embed_origins,
+        "ended_order": blog.ended_order,
         "last_seq": blog.last_seq,
         "created_at": _iso(blog.created_at),
         "updated_at": _iso(blog.updated_at),

@@ -21,6 +21,7 @@ from ..embeds.providers import PROVIDER_KEYS
 from ..models import BLOG_STATUSES
 from ..models import DESK_ROLES
 from ..models import ENTRY_STATUSES
+from ..models import READING_ORDERS
 from ..models import REVIEW_STATES
 from ..models import ROLES
 from ..publishing import ENTRY_INPUT_STATUSES
@@ -253,6 +254,10 @@ def blog_input(themes: list[str]) -> dict[str, Schema]:
         "theme": choice(tuple(themes)),
         "embed_widgets": {"type": "boolean"},
         "embed_origins": EMBED_ORIGINS,
+        "ended_order": {
+            **choice(READING_ORDERS),
+            "description": "How the live page opens once the blog has ended",
+        },
     }
     return found
 
@@ -310,6 +315,7 @@ def schemas(themes: list[str]) -> dict[str, Schema]:
                 "theme": {"type": "string"},
                 "embed_widgets": {"type": "boolean"},
                 "embed_origins": EMBED_ORIGINS,
+                "ended_order": choice(READING_ORDERS),
                 "last_seq": {"type": "integer", "description": "The blog's latest change"},
                 "created_at": stamp,
                 "updated_at": stamp,

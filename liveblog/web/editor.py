@@ -223,6 +223,7 @@ def _dashboard(status: int = 200, form: dict[str, Any] | None = None, **extra: A
         pending=store.pending_reviews(db.session()) if _user().can("editor") else {},
         themes=themes().names(),
         languages=language_names(),
+        ended_orders=ENDED_ORDERS,
         form=form
         or {
             "label_format": "UPDATE %H%M %Z",
@@ -237,8 +238,13 @@ def _dashboard(status: int = 200, form: dict[str, Any] | None = None, **extra: A
 
 BLOG_FORM = (
     "title", "slug", "standfirst", "timezone", "label_format", "language", "theme", "status",
+    "ended_order",
 )  # fmt: skip
 PHOTO_FORM = ("alt", "caption", "credit")
+ENDED_ORDERS = (
+    ("newest", "the latest update (newest first)"),
+    ("oldest", "the first update (oldest first, read as a story)"),
+)
 
 
 @bp.post("/blogs")
@@ -279,9 +285,14 @@ def _top_photo(file: FileStorage | None, form: dict[str, str]) -> dict[str, Any]
 
 @bp.post("/blogs/<slug:slug>/status")
 def change_status(slug: str) -> Response:
-    status = request.form.get("status", "")
+    """End or reopen a blog, or choose the order it is read in once ended (or both at once)."""
+    data = {name: request.form[name] for name in ("status", "ended_order") if name in request.form}
     try:
-        blogs.update_blog(db.session(), themes(), slug, {"status": status}, _user())
+        if not data:
+            raise ValidationError([FieldError("status", "is required: ended or live")])
+        blogs.update_blog(db.session(), themes(), slug, data, _user())
+    except ValidationError as error:
+        return _dashboard(422, errors={"form": " ".join(field_errors(error).values())})
     except LiveblogError as error:
         return _dashboard(error.status, errors={"form": error.detail})
     return redirect(url_for("editor.dashboard"), 303)

@@ -31,6 +31,7 @@ from .public import widget_scripts
 from .security import content_security_policy
 from .security import reader_headers
 from .templating import entry_view
+from .templating import pinned_view
 from .templating import render_page
 from .templating import themes
 from .urls import blog_url
@@ -94,7 +95,7 @@ def _live(blog: Blog) -> Response:
         blog,
         "embed.html",
         entries=views,
-        pinned=entry_view(blog, pinned) if pinned else None,
+        pinned=pinned_view(blog, pinned) if pinned else None,
         show_days=len({view.day for view in views}) > 1,
         older_url=older_url,
         live_url=url_for("public.live_page", slug=blog.slug),

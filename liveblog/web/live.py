@@ -43,6 +43,7 @@ from ..signals import changes_committed
 from ..validation import whole_number
 from .conditional import cached_for_readers
 from .templating import entry_view
+from .templating import pinned_view
 from .templating import templates
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,11 @@ def render_event(session: Session, blog: Blog, change: Change) -> Event:
     An entry that is no longer published has ``html: null``, and readers remove it: replayed
     in order, events always end in the page's current state.
     """
-    data: dict[str, Any] = {"seq": change.seq, "type": change.kind}
+    data: dict[str, Any] = {
+        "seq": change.seq,
+        "type": change.kind,
+        "changed_at": change.created_at.isoformat(timespec="seconds"),
+    }
     if change.entry_id is not None:
         entry = session.get(Entry, change.entry_id)
         data["entry_id"] = change.entry_id
@@ -203,8 +208,9 @@ def render_event(session: Session, blog: Blog, change: Change) -> Event:
         if entry is not None and entry.status == "published":
             view = entry_view(blog, entry)
             environment = templates(blog)
+            shown = pinned_view(blog, entry) if entry.pinned else view
             data.update(
-                html=environment.get_template("_entry.html").render(entry=view),
+                html=environment.get_template("_entry.html").render(entry=shown),
                 label=view.label,
                 published_at=entry.published_at.isoformat() if entry.published_at else None,
                 day_html=environment.get_template("_day.html").render(entry=view, hidden=True),

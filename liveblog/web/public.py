@@ -22,11 +22,14 @@ from ..corrections import correction_time
 from ..embeds import widgets
 from ..embeds.widgets import Widget
 from ..errors import Gone
+from ..errors import LiveblogError
 from ..errors import NotFound
 from ..labels import format_label
+from ..models import READING_ORDERS
 from ..models import Blog
 from ..models import Entry
 from ..render import render_blocks
+from ..sharing import share_links
 from ..store import READER_STATUSES
 from ..summaries import plain_text
 from ..themes import DEFAULT_THEME
@@ -52,6 +55,7 @@ from .templating import entry_view
 from .templating import feed_links
 from .templating import image_of
 from .templating import oembed_link
+from .templating import pinned_view
 from .templating import render_page
 from .templating import templates
 from .templating import theme_templates
@@ -95,25 +99,78 @@ def html_page(
 
 
 def timeline(
-    blog: Blog, cursor: tuple[datetime, int] | None = None
+    blog: Blog, cursor: tuple[datetime, int] | None = None, order: str = "newest"
 ) -> tuple[Entry | None, list[Entry], str | None]:
     """One page of the live page's updates: its pinned entry (first page only), its
-    entries newest first, and the URL of the older ones, if any."""
+    entries in ``order`` from ``cursor``, and the URL of the next page, if any (older
+    updates, or later ones when read oldest first)."""
     session = db.session()
     size = int(current_app.config["READER_PAGE_SIZE"])
     pinned = store.pinned_entry(session, blog) if cursor is None else None
-    entries = store.published_entries(session, blog, limit=size + 1, before=cursor, exclude=pinned)
+    oldest_first = order == "oldest"
+    entries = store.published_entries(
+        session,
+        blog,
+        limit=size + 1,
+        before=None if oldest_first else cursor,
+        after=cursor if oldest_first else None,
+        oldest_first=oldest_first,
+        exclude=pinned,
+    )
     page = entries[:size]
-    older_url = None
+    next_url = None
     if len(entries) > size:
         last = page[-1]
         assert last.published_at is not None
-        older_url = url_for(
-            "public.live_page",
-            slug=blog.slug,
-            before=store.encode_cursor(last.published_at, last.id),
+        next_url = page_url(blog, order, store.encode_cursor(last.published_at, last.id))
+    return pinned, page, next_url
+
+
+def opening_order(blog: Blog) -> str:
+    """The order the live page opens in: newest first, or an ended blog's own choice."""
+    return blog.ended_order if blog.status == "ended" else "newest"
+
+
+# The cursor parameter of each order: "before" pages back in time, "after" forward.
+CURSOR_PARAMETERS = {"newest": "before", "oldest": "after"}
+
+
+def page_url(blog: Blog, order: str, cursor: str | None = None) -> str:
+    """The path of a page of the live page: the first one in ``order``, or the one from
+    ``cursor``. A cursor says its order itself, so the URL stays right whatever the
+    blog's opening order becomes; the first page names an order only when it is not that."""
+    if cursor is not None:
+        query: dict[str, Any] = {CURSOR_PARAMETERS[order]: cursor}
+        return url_for("public.live_page", slug=blog.slug, **query)
+    if order == opening_order(blog):
+        return url_for("public.live_page", slug=blog.slug)
+    return url_for("public.live_page", slug=blog.slug, order=order)
+
+
+def requested_page(blog: Blog) -> tuple[str, str | None]:
+    """The order and the cursor (as given) of the live page asked for; raises LiveblogError
+    (400) for an order that does not exist or a cursor that does not go with it."""
+    order = request.args.get("order")
+    if order is not None and order not in READING_ORDERS:
+        raise LiveblogError(
+            f"There is no order {order!r}: read the updates with order=newest or order=oldest."
         )
-    return pinned, page, older_url
+    given = {
+        cursor_order: request.args[parameter]
+        for cursor_order, parameter in CURSOR_PARAMETERS.items()
+        if request.args.get(parameter)
+    }
+    if len(given) > 1:
+        raise LiveblogError("Give 'before' or 'after', not both: follow a link of the page.")
+    for cursor_order, cursor in given.items():
+        if order is not None and order != cursor_order:
+            parameter = CURSOR_PARAMETERS[cursor_order]
+            raise LiveblogError(
+                f"'{parameter}' pages the updates {cursor_order} first, not {order} first: "
+                "follow a link of the page."
+            )
+        return cursor_order, cursor
+    return order or opening_order(blog), None
 
 
 def version_text(headline: str | None, html: str) -> str:
@@ -140,12 +197,14 @@ def index() -> Response:
 @bp.get("/<slug:slug>/")
 def live_page(slug: str) -> Response:
     blog = store.reader_blog(db.session(), slug)
-    before = request.args.get("before")
-    cursor = store.decode_cursor(before) if before else None
+    order, given_cursor = requested_page(blog)
+    cursor = store.decode_cursor(given_cursor) if given_cursor else None
 
     def build() -> Response:
-        pinned, page, older_url = timeline(blog, cursor)
-        key_events = store.published_entries(db.session(), blog, limit=50, key_events_only=True)
+        pinned, page, older_url = timeline(blog, cursor, order)
+        key_events = store.published_entries(
+            db.session(), blog, limit=50, key_events_only=True, oldest_first=order == "oldest"
+        )
         on_page = {entry.id for entry in page} | ({pinned.id} if pinned else set())
         views = [entry_view(blog, entry) for entry in page]
         shown = ([pinned] if pinned else []) + page
@@ -153,12 +212,15 @@ def live_page(slug: str) -> Response:
             blog,
             "blog.html",
             entries=views,
-            pinned=entry_view(blog, pinned) if pinned else None,
+            pinned=pinned_view(blog, pinned) if pinned else None,
             key_events=[(entry_view(blog, entry), entry.id in on_page) for entry in key_events],
             show_days=len({view.day for view in views}) > 1 or cursor is not None,
             older_url=older_url,
             is_first_page=cursor is None,
-            canonical=blog_url(blog) if cursor is None else absolute(request.full_path),
+            order=order,
+            orders={name: page_url(blog, name) for name in READING_ORDERS},
+            first_page_url=page_url(blog, order),
+            canonical=absolute(page_url(blog, order, given_cursor)),
             feeds=feed_links(blog),
             oembed=oembed_link(blog_url(blog)),
             image=image_of(blog),
@@ -195,6 +257,9 @@ def entry(slug: str, entry_id: int) -> Response:
             entry=view,
             older=entry_view(blog, older) if older else None,
             newer=entry_view(blog, newer) if newer else None,
+            newer_count=store.count_newer(session, blog, found),
+            latest_url=page_url(blog, "newest"),
+            share=share_links(view.url, f"{view.title} — {blog.title}"),
             canonical=view.url,
             description=entry_description(found),
             image=image_of(blog, found),

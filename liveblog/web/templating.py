@@ -5,6 +5,7 @@ The template context is a contract with theme authors; EntryView documents it.
 
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import date
 from datetime import datetime
 from functools import partial
@@ -33,6 +34,8 @@ from ..models import Entry
 from ..models import User
 from ..render import sanitize
 from ..summaries import excerpt
+from ..summaries import plain_text
+from ..summaries import split_lead
 from ..themes import Themes
 from .urls import absolute
 from .urls import author_path
@@ -179,6 +182,30 @@ def entry_view(blog: Blog, entry: Entry) -> EntryView:
         path=entry_path(blog, entry),
         url=permalink(blog, entry),
     )
+
+
+# A pinned update longer than this (in characters of text), or with a picture, post, map
+# or video after its first paragraph, shows that paragraph alone and the rest behind
+# "Read more".
+PINNED_TEXT_LIMIT = 400
+PINNED_TEXT_TAGS = frozenset({"div", "p", "ul", "ol"})
+
+
+def pinned_view(blog: Blog, entry: Entry) -> EntryView:
+    """The pinned entry as the pinned box shows it, on the live page and in live updates
+    alike: when long, its first paragraph with the rest in a ``<details>`` ("Read more"),
+    which opens without JavaScript, from the keyboard, and says it is collapsed."""
+    view = entry_view(blog, entry)
+    lead, rest = split_lead(entry.html)
+    long = len(plain_text(entry.html)) > PINNED_TEXT_LIMIT
+    if not rest or not (long or any(tag not in PINNED_TEXT_TAGS for tag, _ in rest)):
+        return view
+    html = (
+        templates(blog)
+        .get_template("_read_more.html")
+        .render(lead=Markup(lead), rest=Markup("\n".join(markup for _, markup in rest)))
+    )
+    return replace(view, html=Markup(html))
 
 
 def themes() -> Themes:

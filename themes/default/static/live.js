@@ -20,6 +20,7 @@
   var keyEvents = document.querySelector(".key-events");
   var keyList = keyEvents && keyEvents.querySelector("ol");
   var announcer = document.querySelector(".live-announcer");
+  var lastUpdated = document.querySelector(".blog-updated-time");
   var reveal = root.querySelector(".live-reveal");
   var baseTitle = document.title;
   // The page's words, in the blog's language (see _live.html): this script holds none.
@@ -177,6 +178,8 @@
   function receive(data) {
     if (data.seq <= seq) return;
     seq = data.seq;
+    // updated.js words this time afresh whenever it moves.
+    if (lastUpdated && data.changed_at) lastUpdated.setAttribute("datetime", data.changed_at);
     if (refresh) {
       refreshTeaser();
       return;
