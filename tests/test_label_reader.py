@@ -12,7 +12,7 @@ from liveblog.label_reader import split_updates
 from tests.support import ROOT
 
 NOON = datetime(2026, 12, 1, 13, 1, tzinfo=UTC)
-SEED = ROOT.parent / "shared" / "seed" / "000_5e3e2aba94d1fd87.txt"
+SEED = ROOT / "tests" / "data" / "seed-article.txt"  # the reference article
 
 
 @pytest.mark.parametrize(
