@@ -282,7 +282,23 @@ def compose(slug: str) -> Response:
         "tiles": tiles["url"],
         "attribution": tiles["attribution"],
     }
-    return _page("compose.html", blog=blog, leaflet=leaflet)
+    return _page("compose.html", blog=blog, leaflet=leaflet, map_view=_last_map_view(blog))
+
+
+# Where the map picker opens when the blog has no map yet: the whole world.
+WORLD_VIEW = {"lat": 20.0, "lon": 0.0, "zoom": 2}
+MAP_VIEW_LOOKBACK = 50
+
+
+def _last_map_view(blog: Blog) -> dict[str, float]:
+    """The centre and zoom of the blog's most recent map block, for the picker to open on:
+    the next map of a story is usually near the last one."""
+    for entry in store.editor_entries(db.session(), blog, limit=MAP_VIEW_LOOKBACK):
+        for block in reversed(entry.blocks):
+            if block["type"] == "map" and entry.status != "deleted":
+                center = block["center"]
+                return {"lat": center["lat"], "lon": center["lon"], "zoom": block["zoom"]}
+    return WORLD_VIEW
 
 
 # Users and API tokens (admins)

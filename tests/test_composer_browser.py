@@ -1,0 +1,132 @@
+"""The composer's map picker, blog settings, reader-styled panes, the editors' stream and
+presence, in headless Chromium under the strict Content-Security-Policy."""
+
+import pytest
+
+from tests import test_editor_browser as editor_browser
+from tests.editor_helpers import log_in_browser
+from tests.fakes import fake_server
+from tests.fakes import image_bytes
+from tests.support import needs_chromium
+from tests.test_editor_browser import BLOG
+
+pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+
+pytestmark = [needs_chromium, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+# The editor's browser tests' fixtures: a Chromium, a page that fails on console errors,
+# and a user of each role.
+browser, page, users = editor_browser.browser, editor_browser.page, editor_browser.users
+
+
+@pytest.fixture
+def tiles(demo_app):
+    """A tile server on 127.0.0.1, so the maps reach nothing outside."""
+    with fake_server() as server:
+        server.route("/tiles/*", image_bytes((256, 256), "PNG"), content_type="image/png")
+        demo_app.config["MAP_TILE_URL"] = server.url("/tiles/{z}/{x}/{y}.png")
+        yield server
+
+
+def composer(page, live_server, users):
+    log_in_browser(page, live_server, users["editor"].email)
+    page.goto(f"{live_server}/editor/blogs/{BLOG}/")
+
+
+PASTED = [
+    ("geo:35.13,36.75", {"lat": 35.13, "lon": 36.75}),
+    ("GEO:-33.8688,151.2093;u=35?z=14", {"lat": -33.8688, "lon": 151.2093, "zoom": 14}),
+    ("35.13, 36.75", {"lat": 35.13, "lon": 36.75}),
+    ("https://www.openstreetmap.org/#map=12/35.13/36.75", {"lat": 35.13, "lon": 36.75, "zoom": 12}),
+    (
+        "https://www.openstreetmap.org/?mlat=35.2094&mlon=36.7539#map=15/35.2/36.7",
+        {"lat": 35.2094, "lon": 36.7539, "zoom": 15},
+    ),
+    ("https://www.google.com/maps/@35.13,36.75,12z", {"lat": 35.13, "lon": 36.75, "zoom": 12}),
+    (
+        "https://www.google.com/maps/place/Hama/@35.1,36.7,13z/data=!3m1!4b1!3d35.1318!4d36.7578",
+        {"lat": 35.1318, "lon": 36.7578, "zoom": 13},
+    ),
+    ("https://maps.google.com/?q=35.13,36.75", {"lat": 35.13, "lon": 36.75}),
+    ("https://www.google.com/maps/search/?api=1&query=35.13%2C36.75", {"lat": 35.13, "lon": 36.75}),
+    ("https://www.openstreetmap.org/#map=12/95.0/36.75", None),
+    ("geo:35.13,200", None),
+    ("https://example.com/no/coordinates", None),
+    ("Hama, Syria", None),
+    ("javascript:35.13,36.75", None),
+    ("", None),
+]
+
+
+def test_coordinates_are_read_from_pasted_links(live_server, users, page):
+    composer(page, live_server, users)
+    found = page.evaluate(
+        "async ([url, texts]) => { const geo = await import(url);"
+        " return texts.map(text => geo.coordinatesFrom(text)); }",
+        [module_url(page, "geo.js"), [text for text, _ in PASTED]],
+    )
+    assert found == [expected for _, expected in PASTED]
+
+
+def module_url(page, name):
+    """The URL of one of the editor's modules, under the digest the page's own scripts use."""
+    return page.get_attribute("script[type=module]", "src").rsplit("/", 1)[0] + "/" + name
+
+
+def test_the_map_picker_starts_at_the_last_map_fits_markers_and_reads_links(
+    live_server, tiles, users, page, tmp_path
+):
+    composer(page, live_server, users)
+    page.click("summary:has-text('Map')")
+    page.wait_for_selector("#map-picker.leaflet-container")
+    # The demo's latest map is centred on northern Hama at zoom 10.
+    view = page.evaluate("[...document.querySelectorAll('#map-picker')].map(m => m.dataset)")[0]
+    assert (float(view["lat"]), float(view["lon"]), view["zoom"]) == (35.2, 36.7, "10")
+
+    page.fill("#marker-label", "Qomhana")
+    page.fill("#marker-lat", "35.2094")
+    page.fill("#marker-lon", "36.7539")
+    page.click("text=Add marker")
+    page.wait_for_selector("#markers li:has-text('Qomhana: 35.2094, 36.7539')")
+    for field in ("#marker-lat", "#marker-lon", "#marker-label", "#marker-link"):
+        assert page.input_value(field) == "", field
+
+    page.fill("#marker-label", "Hama")
+    page.fill("#marker-link", "https://www.openstreetmap.org/#map=12/35.13/36.75")
+    page.click("text=Add marker")
+    page.wait_for_selector("#markers li:has-text('Hama: 35.13, 36.75')")
+    assert page.input_value("#marker-link") == ""
+
+    page.fill("#marker-link", "https://example.com/hama")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#marker-error:has-text('carries no coordinates')")
+    page.fill("#marker-link", "geo:35.0,36.0")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#markers li:has-text('35, 36')")
+    assert page.is_hidden("#marker-error")
+
+    # Every marker is in view.
+    inside = page.evaluate(
+        """() => {
+          const box = document.getElementById('map-picker').getBoundingClientRect();
+          return [...document.querySelectorAll('#map-picker .leaflet-interactive')].map(m => {
+            const r = m.getBoundingClientRect();
+            return r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom;
+          });
+        }"""
+    )
+    assert inside == [True, True, True]
+
+    page.fill("#map-caption", "Northern Hama")
+    image = tmp_path / "map.png"
+    image.write_bytes(image_bytes((640, 480), "PNG"))
+    page.set_input_files("#map-image", str(image))
+    page.fill("#map-image-alt", "Front lines north of Hama")
+    page.click("text=Add map")
+    card = page.locator(".attachment-map")
+    card.wait_for()
+    places = card.locator(".attachment-places li").all_inner_texts()
+    assert places == ["Qomhana: 35.2094, 36.7539", "Hama: 35.13, 36.75", "35, 36"]
+    thumbnail = card.locator("img.attachment-thumbnail")
+    assert thumbnail.get_attribute("alt") == "Front lines north of Hama"
+    assert thumbnail.evaluate("img => img.decode().then(() => img.naturalWidth)") == 640
