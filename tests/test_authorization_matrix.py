@@ -579,6 +579,10 @@ def opened_the_composer(case: Case, response: TestResponse, before: dict[str, An
     assert f'data-api="/api/v1/blogs/{case.world.blog}"' in page_text(response)
 
 
+def showed_a_label(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert response.get_json()["label"].startswith("UPDATE ")
+
+
 def listed_the_people_page(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
     assert case.world.people["reporter"].email in page_text(response)
 
@@ -659,6 +663,7 @@ LOG_OUT = Call(303, form(), logged_out)
 DASHBOARD = Call(200, nothing, listed_the_blog_page, writes=False)
 COMPOSE = Call(200, nothing, opened_the_composer, writes=False)
 USERS_PAGE = Call(200, nothing, listed_the_people_page, writes=False)
+LABEL_EXAMPLE = Call(200, nothing, showed_a_label, writes=False)
 STATIC = Call(200, nothing, served_the_script, writes=False)
 CREATE_BLOG_FORM = Call(
     303,
@@ -782,6 +787,7 @@ ROWS = [
     Row("GET",    "/editor/",                            DASHBOARD,        (302, 200, 200, 200, 302, 302)),
     Row("GET",    "/editor/blogs/{blog}/",               COMPOSE,          (302, 200, 200, 200, 302, 302)),
     Row("GET",    "/editor/admin/users",                 USERS_PAGE,       (302, 403, 403, 200, 302, 302)),
+    Row("GET",    "/editor/label-example",               LABEL_EXAMPLE,    (302, 200, 200, 200, 302, 302)),
     # The editor's own CSS and JavaScript are no secret: the log-in page needs them.
     Row("GET",    "{static}",                            STATIC,           (200, 200, 200, 200, 200, 200)),
     # Forms need their CSRF token, even an admin's; the log-in form too, for visitors.

@@ -3,6 +3,7 @@ presence, in headless Chromium under the strict Content-Security-Policy."""
 
 import pytest
 
+from liveblog import store
 from tests import test_editor_browser as editor_browser
 from tests.editor_helpers import log_in_browser
 from tests.fakes import fake_server
@@ -130,3 +131,34 @@ def test_the_map_picker_starts_at_the_last_map_fits_markers_and_reads_links(
     thumbnail = card.locator("img.attachment-thumbnail")
     assert thumbnail.get_attribute("alt") == "Front lines north of Hama"
     assert thumbnail.evaluate("img => img.decode().then(() => img.naturalWidth)") == 640
+
+
+def test_a_new_blog_takes_a_preset_label_and_a_zone_from_the_list(
+    live_server, users, page, session
+):
+    log_in_browser(page, live_server, users["admin"].email)
+    page.wait_for_selector("#label-example:has-text('A label posted now reads: UPDATE ')")
+    assert page.is_hidden("#label_format")
+    page.fill("#timezone", "Asia/Tokyo")
+    page.wait_for_selector("#label-example:has-text(' JST')")
+    page.select_option("#label_preset", "%H:%M %Z")
+    page.wait_for_selector("#label-example:text-matches('reads: \\\\d\\\\d:\\\\d\\\\d JST$')")
+    assert page.is_hidden("#label_format")
+
+    page.select_option("#label_preset", "custom")
+    assert page.evaluate("document.activeElement.id") == "label_format"
+    page.fill("#label_format", "FLASH %H%M %Q")
+    page.wait_for_selector("#label-example.error:has-text('may only use the directives')")
+    page.fill("#label_format", "FLASH %H%M")
+    page.fill("#timezone", "Asia/Tokio")
+    page.wait_for_selector("#label-example.error:has-text('use an IANA name')")
+    page.problems.clear()  # the browser logs the 400s
+    assert page.evaluate("document.querySelectorAll('#zones option').length") > 400
+
+    page.fill("#timezone", "Asia/Tokyo")
+    page.wait_for_selector("#label-example:text-matches('reads: FLASH \\\\d{4}$')")
+    page.fill("#title", "Typhoon Lan")
+    page.click("text=Create live blog")
+    page.wait_for_url(f"{live_server}/editor/blogs/typhoon-lan/")
+    blog = store.get_blog(session, "typhoon-lan")
+    assert (blog.timezone, blog.label_format) == ("Asia/Tokyo", "FLASH %H%M")

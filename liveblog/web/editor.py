@@ -6,7 +6,10 @@ accounts and store.
 """
 
 import hashlib
+import json
 import os
+import zoneinfo
+from datetime import UTC
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -36,7 +39,10 @@ from ..errors import Forbidden
 from ..errors import LiveblogError
 from ..errors import UploadError
 from ..errors import ValidationError
+from ..labels import DEFAULT_FORMAT
 from ..labels import format_label
+from ..labels import format_problem
+from ..labels import zone
 from ..models import ROLES
 from ..models import Blog
 from ..models import User
@@ -45,6 +51,7 @@ from ..themes import iso_seconds
 from . import auth
 from .conditional import ONE_YEAR
 from .conditional import immutable
+from .handlers import problem
 from .security import content_security_policy
 from .templating import asset_url
 from .templating import map_tiles
@@ -87,7 +94,27 @@ def helpers() -> dict[str, Any]:
         "csrf_token": auth.csrf_token,
         "local_time": local_time,
         "iso_seconds": iso_seconds,
+        "time_zones": time_zones,
+        "label_presets": LABEL_PRESETS,
     }
+
+
+# The label formats newsrooms use, each with how it reads; "custom" takes any other.
+LABEL_PRESETS = (
+    (DEFAULT_FORMAT, "UPDATE 0745 GMT"),
+    ("%H:%M %Z", "07:45 GMT"),
+    ("%H%M %Z", "0745 GMT"),
+    ("%H%M", "0745"),
+    ("%H:%M", "07:45"),
+    ("%I:%M %p %Z", "07:45 AM GMT"),
+    ("%e %b, %H:%M %Z", "24 Mar, 07:45 GMT"),
+)
+
+
+@cache
+def time_zones() -> list[str]:
+    """Every IANA zone this machine knows, for the time zone field to offer."""
+    return sorted(zoneinfo.available_timezones())
 
 
 def local_time(blog: Blog, moment: datetime) -> str:
@@ -215,7 +242,7 @@ def _dashboard(status: int = 200, form: dict[str, Any] | None = None, **extra: A
         blogs=store.list_blogs(db.session()),
         pending=store.pending_reviews(db.session()) if _user().can("editor") else {},
         themes=themes().names(),
-        form=form or {"label_format": "UPDATE %H%M %Z", "timezone": "UTC", "theme": "default"},
+        form=form or {"label_format": DEFAULT_FORMAT, "timezone": "UTC", "theme": "default"},
         errors=extra.pop("errors", {}),
         **extra,
     )
@@ -259,6 +286,25 @@ def _top_photo(file: FileStorage | None, form: dict[str, str]) -> dict[str, Any]
     image = {"url": saved["url"], "width": saved["width"], "height": saved["height"]}
     image.update({name: form[name] for name in PHOTO_FORM if form[name]})
     return image
+
+
+@bp.get("/label-example")
+def label_example() -> Response:
+    """How a label in ``label_format`` reads now in ``timezone`` (by default, a new blog's):
+    the blog form's example."""
+    label_format = request.args.get("label_format", DEFAULT_FORMAT)
+    timezone = request.args.get("timezone", "UTC")
+    if not label_format.strip():
+        return problem(400, "No label format", "Choose a label format, or type one.")
+    if wrong := format_problem(label_format):
+        return problem(400, "Bad label format", f"The label format {wrong}.")
+    try:
+        zone(timezone)
+    except ValueError as error:
+        detail = str(error)
+        return problem(400, "Unknown time zone", f"{detail[:1].upper()}{detail[1:]}.")
+    label = format_label(datetime.now(UTC), timezone, label_format)
+    return Response(json.dumps({"label": label}), mimetype="application/json")
 
 
 @bp.post("/blogs/<slug:slug>/status")
