@@ -32,6 +32,7 @@ from werkzeug.datastructures import FileStorage
 from .. import accounts
 from .. import blogs
 from .. import db
+from .. import presence
 from .. import store
 from ..embeds import uploads
 from ..errors import FieldError
@@ -43,6 +44,7 @@ from ..labels import DEFAULT_FORMAT
 from ..labels import format_label
 from ..labels import format_problem
 from ..labels import zone
+from ..live import desk as desk_key
 from ..models import ROLES
 from ..models import Blog
 from ..models import User
@@ -51,7 +53,10 @@ from ..themes import iso_seconds
 from . import auth
 from .conditional import ONE_YEAR
 from .conditional import immutable
+from .desk import DeskStream
 from .handlers import problem
+from .live import SSE_HEADERS
+from .live import live
 from .security import content_security_policy
 from .templating import asset_url
 from .templating import map_tiles
@@ -345,6 +350,27 @@ def _last_map_view(blog: Blog) -> dict[str, float]:
                 center = block["center"]
                 return {"lat": center["lat"], "lon": center["lon"], "zoom": block["zoom"]}
     return WORLD_VIEW
+
+
+@bp.get("/blogs/<slug:slug>/events")
+def desk_events(slug: str) -> Response:
+    """The editors' stream of the blog: its entries in every status, and who edits which."""
+    blog = store.get_blog(db.session(), slug)
+    state = live()
+    state.source.ensure_running()
+    state.notifier.publish(desk_key(blog.id), blog.desk_seq)
+    stream = DeskStream(current_app._get_current_object(), state, blog.id, _user().id)  # type: ignore[attr-defined]
+    return Response(iter(stream), mimetype="text/event-stream", headers=SSE_HEADERS)
+
+
+@bp.post("/blogs/<slug:slug>/entries/<id:entry_id>/editing")
+def editing(slug: str, entry_id: int) -> Response:
+    """An open edit form's heartbeat (``state=open``), or its closing (``state=closed``)."""
+    if request.form.get("state") == "closed":
+        presence.stop_editing(db.session(), slug, entry_id, _user())
+    else:
+        presence.start_editing(db.session(), slug, entry_id, _user())
+    return Response(status=204)
 
 
 # Users and API tokens (admins)

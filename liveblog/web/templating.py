@@ -58,17 +58,20 @@ class EntryView:
 
 
 def entry_view(blog: Blog, entry: Entry) -> EntryView:
-    assert entry.published_at is not None
-    local = entry.published_at.astimezone(zone(blog.timezone))
+    """The entry for templates; a draft with no time yet (shown to editors) has its creation
+    time."""
+    published_at = entry.published_at or entry.created_at
+    local = published_at.astimezone(zone(blog.timezone))
     edited = entry.edited_at
     return EntryView(
         id=entry.id,
-        label=entry_label(blog, entry) or "",
+        label=entry_label(blog, entry)
+        or format_label(published_at, blog.timezone, blog.label_format),
         headline=entry.headline,
         summary=excerpt(entry.html, 90),
         author=entry.author.name,
         html=Markup(entry.html),
-        published_at=entry.published_at,
+        published_at=published_at,
         edited_at=edited,
         edited_label=format_label(edited, blog.timezone, "%H%M %Z") if edited else None,
         day=local.date(),
