@@ -162,3 +162,116 @@ def test_a_new_blog_takes_a_preset_label_and_a_zone_from_the_list(
     page.wait_for_url(f"{live_server}/editor/blogs/typhoon-lan/")
     blog = store.get_blog(session, "typhoon-lan")
     assert (blog.timezone, blog.label_format) == ("Asia/Tokyo", "FLASH %H%M")
+
+
+@pytest.fixture
+def others(client, session):
+    """Another editor and a contributor working through the API at the same time."""
+    desk = editor_browser.ApiClient(client, session)
+    return {"editor": desk.as_role("editor"), "contributor": desk.as_role("contributor")}
+
+
+def item(page, entry_id):
+    return page.locator(f"#item-{entry_id}")
+
+
+def test_the_stream_follows_the_editors_event_stream_without_polling(
+    live_server, users, others, page
+):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    composer(page, live_server, users)
+    page.wait_for_selector("#stream .item")
+    assert "2017" in page.locator("#stream .item .item-date").first.inner_text()
+
+    draft = others["editor"].post_entry(BLOG, body="Unconfirmed: a second column.", status="draft")
+    page.wait_for_selector(f"#item-{draft['id']} .status:has-text('Draft')")
+    assert page.locator("#stream .item").first.get_attribute("data-id") == str(draft["id"])
+    assert others["editor"].edit_entry(draft, status="published").status_code == 200
+    page.wait_for_selector(f"#item-{draft['id']} .status:has-text('Published')")
+    current = others["editor"].get(f"/api/v1/blogs/{BLOG}/entries/{draft['id']}").get_json()
+    others["editor"].delete(
+        f"/api/v1/blogs/{BLOG}/entries/{draft['id']}",
+        headers={"If-Match": f'"{current["version"]}"'},
+    )
+    page.wait_for_selector(f"#item-{draft['id']}", state="detached")
+
+    page.wait_for_timeout(2500)  # long enough for the old stream's polls to show
+    assert [url for url in requested if "/entries?" in url] == []
+    assert [url for url in requested if url.endswith(f"/editor/blogs/{BLOG}/events")] == [
+        f"{live_server}/editor/blogs/{BLOG}/events"
+    ]
+
+
+def shown(page):
+    return [
+        int(entry_id)
+        for entry_id in page.eval_on_selector_all(
+            "#stream .item:not([hidden])", "items => items.map(i => i.dataset.id)"
+        )
+    ]
+
+
+def test_filters_search_and_long_updates(live_server, users, others, page):
+    editor, contributor = others["editor"], others["contributor"]
+    draft = editor.post_entry(BLOG, body="Draft about the citadel.", status="draft")
+    review = contributor.post_entry(
+        BLOG, body="Checkpoint moved.", status="draft", review="pending"
+    )
+    key = editor.post_entry(BLOG, body="Ceasefire announced.", key_event=True)
+    pinned = editor.post_entry(BLOG, headline="Read this first", body="Summary.", pinned=True)
+    long = editor.post_entry(BLOG, body="\n\n".join(["A long paragraph of reporting."] * 40))
+    composer(page, live_server, users)
+    page.wait_for_selector(f"#item-{long['id']}")
+
+    page.check("#filter-drafts")
+    assert set(shown(page)) >= {draft["id"], review["id"]} and key["id"] not in shown(page)
+    page.check("#filter-review")
+    assert shown(page) == [review["id"]]
+    assert page.inner_text("#stream-count").startswith("1 of ")
+    page.check("#filter-key")
+    assert key["id"] in shown(page) and draft["id"] not in shown(page)
+    page.check("#filter-pinned")
+    assert shown(page) == [pinned["id"]]
+    page.check("#filter-all")
+    page.fill("#stream-search", "CITADEL draft")
+    assert shown(page) == [draft["id"]]
+    page.fill("#stream-search", "")
+    assert set(shown(page)) >= {draft["id"], review["id"], key["id"], pinned["id"], long["id"]}
+
+    body = page.locator(f"#item-body-{long['id']}")
+    assert "collapsed" in body.get_attribute("class")
+    assert body.bounding_box()["height"] < 250
+    toggle = item(page, long["id"]).locator("button[data-expand]")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert "collapsed" not in body.get_attribute("class")
+    assert body.bounding_box()["height"] > 600
+    assert item(page, key["id"]).locator("button[data-expand]").count() == 0
+
+
+def test_editors_see_who_else_is_editing_an_update(live_server, users, browser, page):
+    composer(page, live_server, users)
+    entry_id = page.locator("#stream .item").first.get_attribute("data-id")
+    desk = browser.new_context().new_page()
+    desk.problems = editor_browser.watch(desk)
+    log_in_browser(desk, live_server, users["admin"].email)
+    desk.goto(f"{live_server}/editor/blogs/{BLOG}/")
+    desk.wait_for_selector(f"#item-{entry_id}")
+
+    item(page, entry_id).locator("button[data-act=edit]").click()
+    notice = desk.locator(f"#item-{entry_id} .item-presence")
+    notice.wait_for()
+    assert notice.inner_text() == f"{users['editor'].name} is editing this update"
+    assert page.locator(".item-presence").count() == 0  # not shown to the one editing
+
+    item(page, entry_id).locator("button[data-act=cancel]").click()
+    notice.wait_for(state="detached")
+
+    item(page, entry_id).locator("button[data-act=edit]").click()
+    notice.wait_for()
+    page.goto(f"{live_server}/editor/")  # leaving the page clears the mark too
+    notice.wait_for(state="detached")
+    assert desk.problems == []
