@@ -584,6 +584,10 @@ def showed_a_label(case: Case, response: TestResponse, before: dict[str, Any]) -
     assert response.get_json()["label"].startswith("UPDATE ")
 
 
+def showed_the_reader_frame(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert 'id="updates"' in page_text(response)
+
+
 def opened_the_desk_stream(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
     assert response.mimetype == "text/event-stream"
     assert next(iter(response.response)).startswith(b"retry: ")
@@ -676,6 +680,7 @@ DASHBOARD = Call(200, nothing, listed_the_blog_page, writes=False)
 COMPOSE = Call(200, nothing, opened_the_composer, writes=False)
 USERS_PAGE = Call(200, nothing, listed_the_people_page, writes=False)
 LABEL_EXAMPLE = Call(200, nothing, showed_a_label, writes=False)
+READER_FRAME = Call(200, nothing, showed_the_reader_frame, writes=False)
 DESK_EVENTS = Call(200, nothing, opened_the_desk_stream, writes=False)
 MARK_EDITING = Call(204, form(state="open"), marked_as_editing)
 STATIC = Call(200, nothing, served_the_script, writes=False)
@@ -802,6 +807,7 @@ ROWS = [
     Row("GET",    "/editor/blogs/{blog}/",               COMPOSE,          (302, 200, 200, 200, 302, 302)),
     Row("GET",    "/editor/admin/users",                 USERS_PAGE,       (302, 403, 403, 200, 302, 302)),
     Row("GET",    "/editor/label-example",               LABEL_EXAMPLE,    (302, 200, 200, 200, 302, 302)),
+    Row("GET",    "/editor/blogs/{blog}/reader-frame",   READER_FRAME,     (302, 200, 200, 200, 302, 302)),
     # The editors' stream: what each sees is theirs to see (tests/test_desk.py).
     Row("GET",    "/editor/blogs/{blog}/events",         DESK_EVENTS,      (302, 200, 200, 200, 302, 302)),
     # The editor's own CSS and JavaScript are no secret: the log-in page needs them.

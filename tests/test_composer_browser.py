@@ -275,3 +275,38 @@ def test_editors_see_who_else_is_editing_an_update(live_server, users, browser, 
     page.goto(f"{live_server}/editor/")  # leaving the page clears the mark too
     notice.wait_for(state="detached")
     assert desk.problems == []
+
+
+STYLES = "node => { const s = getComputedStyle(node); return [s.fontFamily, s.fontSize, s.fontWeight, s.color, s.lineHeight]; }"
+
+
+def test_the_preview_looks_as_the_live_page_does_maps_included(live_server, tiles, users, page):
+    composer(page, live_server, users)
+    page.fill("#headline", "Rebels reach the airport")
+    page.fill("#body", "Fighting near the runway.")
+    page.click("summary:has-text('Map')")
+    page.wait_for_selector("#map-picker.leaflet-container")
+    page.fill("#marker-link", "geo:35.13,36.75")
+    page.click("text=Add marker")
+    page.fill("#map-caption", "The airport")
+    page.fill("#map-credit", "OpenStreetMap")
+    page.click("text=Add map")
+    preview = editor_browser.preview(page)
+    # As on the live page, a map comes to life as it scrolls into view.
+    preview.locator(".block-map").scroll_into_view_if_needed()
+    preview.locator(".block-map[data-map-state=live]").wait_for()
+    preview.locator(".entry-headline").wait_for()
+    in_preview = {
+        selector: preview.locator(selector).evaluate(STYLES)
+        for selector in (".entry-headline", ".entry-body p", ".entry-label", ".block-map .credit")
+    }
+    assert "Georgia" in in_preview[".entry-body p"][0]
+
+    page.click("button[data-status=published]")
+    page.wait_for_selector("#composer-status:has-text('Published')")
+    page.goto(f"{live_server}/{BLOG}/")
+    published = page.locator("article.entry", has_text="Rebels reach the airport")
+    on_the_page = {
+        selector: published.locator(selector).evaluate(STYLES) for selector in in_preview
+    }
+    assert in_preview == on_the_page

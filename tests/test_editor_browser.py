@@ -32,6 +32,11 @@ def browser():
         browser.close()
 
 
+def preview(page):
+    """The preview pane: the blog's theme in a frame of its own, filled by the composer."""
+    return page.frame_locator("#preview-frame")
+
+
 def watch(page):
     """Collect console errors (CSP violations among them), page errors and failed requests."""
     problems = []
@@ -96,10 +101,10 @@ def test_compose_preview_and_publish_with_ctrl_enter(live_server, users, page):
     page.fill("#published_at", "2017-03-24T07:45")
     page.fill("#headline", "Rebels reach the airport")
     page.fill("#body", "Fighting **near** the runway.")
-    page.wait_for_selector("#preview article.entry strong")
-    label = page.inner_text("#preview .entry-label")
+    preview(page).locator("article.entry strong").wait_for()
+    label = preview(page).locator(".entry-label").inner_text()
     assert label.startswith("UPDATE ") and page.inner_text("#label-preview") == f"Label: {label}"
-    assert page.inner_text("#preview .entry-headline") == "Rebels reach the airport"
+    assert preview(page).locator(".entry-headline").inner_text() == "Rebels reach the airport"
     page.focus("#body")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#composer-status:has-text('Published')")
@@ -269,7 +274,7 @@ def test_the_editor_modules_load_and_run_under_the_policy(live_server, users, pa
     assert page.input_value("#slug") == "storm-ciaran-hits-the-coast"
     page.goto(f"{live_server}/editor/blogs/{BLOG}/")
     page.fill("#body", "Fighting **near** the runway.")
-    page.wait_for_selector("#preview article.entry strong")
+    preview(page).locator("article.entry strong").wait_for()
     page.wait_for_selector("#stream .item")
     assert page.problems == []
     digest = page.get_attribute("script[type=module]", "src").split("/")[-2]
@@ -290,7 +295,7 @@ def test_axe_finds_no_violations_on_login_dashboard_and_compose(live_server, use
     assert axe_violations(page) == []
     page.goto(f"{live_server}/editor/blogs/{BLOG}/")
     page.fill("#body", "Fighting near the **airport**.")
-    page.wait_for_selector("#preview article.entry")
+    preview(page).locator("article.entry").wait_for()
     page.wait_for_selector("#stream .item")
     assert axe_violations(page) == []
     page.click("#stream .item button[data-act=edit]")
@@ -310,7 +315,7 @@ def test_a_reporter_posts_from_a_phone(live_server, users, browser):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.tap("#body")
     page.fill("#body", "Explosions heard in the east of the city.")
-    page.wait_for_selector("#preview article.entry")
+    preview(page).locator("article.entry").wait_for()
     button = page.locator("button[data-status=published]")
     box = button.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["height"] >= 40
@@ -349,7 +354,7 @@ def test_compose_with_a_post_a_photo_and_a_map(
     author.wait_for()
     assert author.input_value() == "Some One"
     author.fill("Someone Else")  # the snapshot can be corrected
-    page.wait_for_selector("#preview .block-social:has-text('Someone Else')")
+    preview(page).locator(".block-social:has-text('Someone Else')").wait_for()
 
     page.click("summary:has-text('Photo')")
     page.set_input_files("#photo-file", str(photo))
@@ -358,7 +363,7 @@ def test_compose_with_a_post_a_photo_and_a_map(
     page.fill("#photo-alt", "Smoke over the airport")
     page.fill("#photo-credit", "Reuters")
     page.click("text=Add photo")
-    page.wait_for_selector("#preview img[alt='Smoke over the airport']")
+    preview(page).locator("img[alt='Smoke over the airport']").wait_for()
 
     page.click("summary:has-text('Map')")
     page.wait_for_selector("#map-picker.leaflet-container")
@@ -371,7 +376,7 @@ def test_compose_with_a_post_a_photo_and_a_map(
     page.wait_for_selector("#markers li:has-text('Clicked')")
     page.fill("#map-caption", "Northern Hama")
     page.click("text=Add map")
-    page.wait_for_selector("#preview .block-map")
+    preview(page).locator(".block-map").wait_for()
 
     page.click("button[data-status=published]")
     page.wait_for_selector("#composer-status:has-text('Published')")

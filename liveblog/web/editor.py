@@ -60,6 +60,7 @@ from .live import live
 from .security import content_security_policy
 from .templating import asset_url
 from .templating import map_tiles
+from .templating import render_page
 from .templating import themes
 
 STATIC = Path(__file__).parent.parent / "static" / "editor"
@@ -151,7 +152,7 @@ def require_login() -> Response | None:
 @bp.after_request
 def page_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = content_security_policy()
+        response.headers["Content-Security-Policy"] = content_security_policy(own_frames=True)
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "same-origin"
     return response
@@ -350,6 +351,14 @@ def _last_map_view(blog: Blog) -> dict[str, float]:
                 center = block["center"]
                 return {"lat": center["lat"], "lon": center["lon"], "zoom": block["zoom"]}
     return WORLD_VIEW
+
+
+@bp.get("/blogs/<slug:slug>/reader-frame")
+def reader_frame(slug: str) -> Response:
+    """An empty page of the blog's theme, which the composer fills with its preview: the
+    update in the theme's own styles and embeds, exactly as on the live page."""
+    blog = store.get_blog(db.session(), slug)
+    return Response(render_page(blog, "reader_frame.html"))
 
 
 @bp.get("/blogs/<slug:slug>/events")
