@@ -280,7 +280,9 @@ def test_editors_see_who_else_is_editing_an_update(live_server, users, browser, 
 STYLES = "node => { const s = getComputedStyle(node); return [s.fontFamily, s.fontSize, s.fontWeight, s.color, s.lineHeight]; }"
 
 
-def test_the_preview_looks_as_the_live_page_does_maps_included(live_server, tiles, users, page):
+def test_the_preview_and_the_stream_look_as_the_live_page_does_maps_included(
+    live_server, tiles, users, page
+):
     composer(page, live_server, users)
     page.fill("#headline", "Rebels reach the airport")
     page.fill("#body", "Fighting near the runway.")
@@ -304,6 +306,13 @@ def test_the_preview_looks_as_the_live_page_does_maps_included(live_server, tile
 
     page.click("button[data-status=published]")
     page.wait_for_selector("#composer-status:has-text('Published')")
+    entry_id = editor_browser.item_showing(page, "Fighting near the runway.")
+    in_stream = editor_browser.reader(page, entry_id)
+    in_stream.locator(".block-map").scroll_into_view_if_needed()
+    in_stream.locator(".block-map[data-map-state=live]").wait_for()
+    assert {
+        selector: in_stream.locator(selector).evaluate(STYLES) for selector in in_preview
+    } == in_preview
     page.goto(f"{live_server}/{BLOG}/")
     published = page.locator("article.entry", has_text="Rebels reach the airport")
     on_the_page = {

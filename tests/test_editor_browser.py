@@ -37,6 +37,30 @@ def preview(page):
     return page.frame_locator("#preview-frame")
 
 
+def reader(page, entry_id):
+    """An update of the stream as readers see it: the theme's frame in its item."""
+    return page.frame_locator(f"#item-{entry_id} iframe.reader-frame")
+
+
+FIND_SHOWING = """text => {
+  const found = [...document.querySelectorAll('#stream .item')].find(item => {
+    const frame = item.querySelector('iframe.reader-frame');
+    return frame && frame.contentDocument && frame.contentDocument.body
+      && frame.contentDocument.body.textContent.includes(text);
+  });
+  return found ? found.dataset.id : null;
+}"""
+
+
+def item_showing(page, text, timeout=10.0):
+    """The id of the stream's item whose update shows ``text``, once one does."""
+    for _ in range(int(timeout * 10)):
+        if (found := page.evaluate(FIND_SHOWING, text)) is not None:
+            return found
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no update in the stream shows {text!r}")
+
+
 def watch(page):
     """Collect console errors (CSP violations among them), page errors and failed requests."""
     problems = []
@@ -151,7 +175,7 @@ def test_the_stream_updates_live_and_edits_in_place(live_server, users, others, 
     item(page, entry["id"]).locator("button[data-act=edit]").click()
     page.fill(f"#edit-{entry['id']}-text-0", "Shelling reported near the citadel.")
     page.click("text=Save changes")
-    page.wait_for_selector(f"#item-{entry['id']} .item-body:has-text('near the citadel')")
+    reader(page, entry["id"]).locator("article", has_text="near the citadel").wait_for()
     assert page.is_hidden(f"#edit-{entry['id']}-text-0")
 
     item(page, entry["id"]).locator("button[data-act=pin]").click()
@@ -166,7 +190,7 @@ def test_the_stream_updates_live_and_edits_in_place(live_server, users, others, 
 
     item(page, entry["id"]).locator("button[data-act=history]").click()
     page.click(f"#item-{entry['id']} button[aria-label='Restore version {entry['version']}']")
-    page.wait_for_selector(f"#item-{entry['id']} .item-body:has-text('Shelling reported.')")
+    reader(page, entry["id"]).locator("article", has_text="Shelling reported.").wait_for()
     current = others.get(f"/api/v1/blogs/{BLOG}/entries/{entry['id']}").get_json()
     assert current["blocks"] == entry["blocks"] and current["pinned"]
 
@@ -195,7 +219,7 @@ def test_two_editors_saving_the_same_entry_see_a_conflict_and_choose(
     assert "Mine: 12 dead" in page.inner_text(".version-mine")
     page.problems.clear()  # the browser logs the 412
     page.click("text=Keep my version")
-    page.wait_for_selector(f"#item-{entry['id']} .item-body:has-text('Mine: 12 dead')")
+    reader(page, entry["id"]).locator("article", has_text="Mine: 12 dead").wait_for()
     saved = others.get(f"/api/v1/blogs/{BLOG}/entries/{entry['id']}").get_json()
     assert saved["version"] == entry["version"] + 2
     assert saved["blocks"][0]["markdown"] == "Mine: 12 dead, says the ministry."
@@ -210,9 +234,8 @@ def test_contributors_submit_for_review_and_editors_return_or_publish(
     page.fill("#body", "Tanks seen on the bridge.")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#composer-status:has-text('Submitted for review')")
-    mine = page.locator(".item", has_text="Tanks seen on the bridge.")
-    mine.locator(".status", has_text="Waiting for review").wait_for()
-    entry_id = mine.get_attribute("data-id")
+    entry_id = item_showing(page, "Tanks seen on the bridge.")
+    page.locator(f"#item-{entry_id} .status", has_text="Waiting for review").wait_for()
 
     desk = browser.new_context().new_page()
     desk.problems = watch(desk)
@@ -228,13 +251,13 @@ def test_contributors_submit_for_review_and_editors_return_or_publish(
     page.click(f"#item-{entry_id} button[data-act=edit]")
     page.fill(f"#edit-{entry_id}-text-0", "Tanks seen on the Orontes bridge.")
     page.click("text=Save changes")
-    page.wait_for_selector(f"#item-{entry_id} .item-body:has-text('Orontes')")
+    reader(page, entry_id).locator("article", has_text="Orontes").wait_for()
     page.click(f"#item-{entry_id} button[data-act=submit]")
     page.wait_for_selector(f"#item-{entry_id} .status:has-text('Waiting for review')")
 
     # The desk's stream catches up on its own: publishing an older version would be a 412.
     desk.wait_for_selector(f"#item-{entry_id} .status:has-text('Waiting for review')")
-    desk.wait_for_selector(f"#item-{entry_id} .item-body:has-text('Orontes')")
+    reader(desk, entry_id).locator("article", has_text="Orontes").wait_for()
     desk.click(f"#item-{entry_id} button[data-act=publish]")
     desk.wait_for_selector(f"#item-{entry_id} .status:has-text('Published')")
     page.wait_for_selector(f"#item-{entry_id} .status:has-text('Published')")
@@ -321,7 +344,7 @@ def test_a_reporter_posts_from_a_phone(live_server, users, browser):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["height"] >= 40
     button.tap()
     page.wait_for_selector("#composer-status:has-text('Published')")
-    page.wait_for_selector("#stream .item:has-text('Explosions heard')")
+    item_showing(page, "Explosions heard")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert problems == []
 
@@ -381,8 +404,7 @@ def test_compose_with_a_post_a_photo_and_a_map(
     page.click("button[data-status=published]")
     page.wait_for_selector("#composer-status:has-text('Published')")
     assert page.locator("#attachments li").count() == 0
-    new_item = page.wait_for_selector("#stream .item:has-text('What we know so far.')")
-    entry_id = new_item.get_attribute("data-id")
+    entry_id = item_showing(page, "What we know so far.")
     blocks = others.get(f"/api/v1/blogs/{BLOG}/entries/{entry_id}").get_json()["blocks"]
     assert [block["type"] for block in blocks] == ["text", "social", "image", "map"]
     assert blocks[1]["author_name"] == "Someone Else"
@@ -420,7 +442,7 @@ def test_an_editor_works_by_keyboard_alone(live_server, users, page):
     page.keyboard.type("Every control is reachable.")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#composer-status:has-text('Published')")
-    entry_id = page.locator(".item", has_text="Typed without a mouse").get_attribute("data-id")
+    entry_id = item_showing(page, "Typed without a mouse")
 
     tab_to(page, f"#item-{entry_id} button[data-act=edit]")
     page.keyboard.press("Enter")
@@ -428,7 +450,9 @@ def test_an_editor_works_by_keyboard_alone(live_server, users, page):
     page.keyboard.press("End")
     page.keyboard.type(", edited")
     page.keyboard.press("Enter")
-    page.wait_for_selector(f"#item-{entry_id} h3:has-text('Typed without a mouse, edited')")
+    reader(page, entry_id).locator(
+        ".entry-headline", has_text="Typed without a mouse, edited"
+    ).wait_for()
     tab_to(page, f"#item-{entry_id} button[data-act=delete]")
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")  # changed my mind

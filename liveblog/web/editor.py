@@ -334,7 +334,13 @@ def compose(slug: str) -> Response:
         "tiles": tiles["url"],
         "attribution": tiles["attribution"],
     }
-    return _page("compose.html", blog=blog, leaflet=leaflet, map_view=_last_map_view(blog))
+    return _page(
+        "compose.html",
+        blog=blog,
+        leaflet=leaflet,
+        map_view=_last_map_view(blog),
+        reader_shell=render_page(blog, "reader_frame.html"),
+    )
 
 
 # Where the map picker opens when the blog has no map yet: the whole world.

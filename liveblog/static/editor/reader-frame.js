@@ -39,3 +39,27 @@ ReaderFrame.prototype.clear = function () {
   this.iframe.hidden = true;
   return this.ready.then(function (doc) { doc.getElementById("updates").textContent = ""; });
 };
+
+// An update's own frame in the stream, written from the theme's page ``shell`` (what the
+// reader frame serves) with ``html`` in its list: no request, since srcdoc needs none and
+// the theme's assets are cached. Its links leave the Tab order (the stream's buttons are
+// what editors tab through) and it grows to its content once loaded.
+export function updateFrame(shell, html, title) {
+  const doc = new DOMParser().parseFromString(shell, "text/html");
+  doc.getElementById("updates").innerHTML = html;
+  const iframe = document.createElement("iframe");
+  iframe.className = "reader-frame";
+  iframe.title = title;
+  iframe.srcdoc = "<!DOCTYPE html>" + doc.documentElement.outerHTML;
+  iframe.addEventListener("load", function () {
+    const inner = iframe.contentDocument;
+    inner.querySelectorAll("a[href], iframe, [tabindex]").forEach(function (node) { node.tabIndex = -1; });
+    inner.addEventListener("click", function (event) {
+      if (event.target.closest("a[href]")) event.preventDefault();
+    });
+    const fit = function () { iframe.style.height = Math.ceil(inner.body.getBoundingClientRect().height) + "px"; };
+    new iframe.contentWindow.ResizeObserver(fit).observe(inner.body);
+    fit();
+  });
+  return iframe;
+}

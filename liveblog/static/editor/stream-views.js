@@ -2,6 +2,7 @@
 // what opens under it (the edit form, two versions side by side, the history). No calls
 // to the API here: stream.js does those.
 import { el } from "./dom.js";
+import { updateFrame } from "./reader-frame.js";
 
 const STATUS_NAMES = { published: "Published", scheduled: "Scheduled", draft: "Draft", deleted: "Deleted" };
 // Longer updates show their start until opened: the stream stays a list to scan.
@@ -41,7 +42,7 @@ function isLong(entry) {
   return text > LONG_TEXT || entry.blocks.length >= LONG_BLOCKS;
 }
 
-export function entryItem(entry, isEditor, userId, dates) {
+export function entryItem(entry, isEditor, userId, dates, shell) {
   const name = "update " + entry.id;
   function button(act, text, pressed) {
     const attrs = { type: "button", "data-act": act, "aria-label": text + " (" + name + ")" };
@@ -64,8 +65,7 @@ export function entryItem(entry, isEditor, userId, dates) {
   const long = isLong(entry);
   const body = el("div", { "class": "item-body" + (long ? " collapsed" : ""), id: "item-body-" + entry.id }, [
     entry.review_note ? el("p", { "class": "review-note", text: "Editor's note: " + entry.review_note }) : null,
-    entry.headline ? el("h3", { text: entry.headline }) : null,
-    el("div", { html: entry.html })
+    updateFrame(shell, entry.reader_html, (entry.headline || "Update " + entry.id) + ", as readers see it")
   ]);
   const expand = long ? el("button", {
     type: "button", "class": "link item-expand", "data-expand": "", "aria-expanded": "false",

@@ -101,7 +101,7 @@ Stream.prototype.draw = function (entry, item) {
     delete this.entries[entry.id];
     return;
   }
-  const fresh = entryItem(entry, this.isEditor, this.userId, this.dates);
+  const fresh = entryItem(entry, this.isEditor, this.userId, this.dates, this.list.dataset.readerShell);
   this.entries[entry.id] = entry;
   if (item) item.replaceWith(fresh);
   else {
