@@ -165,6 +165,5 @@ Composer.prototype.save = function (status) {
     self.resetTime();
     self.refreshPreview();
     self.form.body.focus();
-    document.dispatchEvent(new CustomEvent("liveblog:saved"));
   });
 };
