@@ -1,12 +1,14 @@
 // The editor's pages: slug suggestion, the composer with its server-rendered preview, and
 // the stream of entries. Everything goes through the JSON API with the session cookie and
 // the CSRF header, so the API's rules are the only rules. No dependencies.
+import { labelFormats } from "./blog-settings.js";
 import { Composer } from "./composer.js";
 import { suggestSlug } from "./dashboard.js";
 import { Stream } from "./stream.js";
 
 function init() {
   suggestSlug();
+  labelFormats();
   const root = document.getElementById("editor");
   if (root) {
     new Composer(root);
