@@ -79,11 +79,16 @@ def _greenwich(language: str) -> str:
 
 def blog_label_format(blog: Blog) -> str:
     """The blog's label format; the default one is said in the blog's language."""
-    if blog.label_format != DEFAULT_FORMAT:
-        return blog.label_format
+    return spoken_format(blog.label_format, blog.language)
+
+
+def spoken_format(label_format: str, language: str) -> str:
+    """``label_format`` as a blog in ``language`` uses it: the default one in that language."""
+    if label_format != DEFAULT_FORMAT:
+        return label_format
     # Translators: the default entry label, as strftime directives (%H%M hours and minutes,
     # %Z the zone); only the directives of DIRECTIVES may appear.
-    return translations(catalog_language(blog.language)).gettext("UPDATE %H%M %Z")
+    return translations(catalog_language(language)).gettext("UPDATE %H%M %Z")
 
 
 def local_datetime(moment: datetime, blog: Blog) -> str:

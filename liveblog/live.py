@@ -25,6 +25,7 @@ from sqlalchemy import select
 from .background import BackgroundThread
 from .lru import LruCache
 from .models import Blog
+from .store import DESK_PREFIX
 from .store import MAX_ID
 from .store import PG_CHANNEL
 from .validation import whole_number
@@ -38,6 +39,20 @@ REDIS_CHANNEL = "liveblog:changes"
 KEEP_ALIVE = b": keep-alive\n\n"
 RESET = b"event: reset\ndata: {}\n\n"
 STOP = b"event: stop\ndata: {}\n\n"
+
+
+Key = int | tuple[str, int]
+"""What a notifier counts: a blog's last_seq by its id, its desk_seq by ``desk(id)``."""
+
+
+def desk(blog_id: int) -> tuple[str, int]:
+    """The notifier's key for a blog's desk_seq, which editors' streams wait on."""
+    return ("desk", blog_id)
+
+
+def message_for(key: Key, seq: int) -> str:
+    """The channel message saying that ``key`` reached ``seq``."""
+    return f"{key}:{seq}" if isinstance(key, int) else f"{DESK_PREFIX}{key[1]}:{seq}"
 
 
 @dataclass(frozen=True)
@@ -59,32 +74,32 @@ class Event:
 
 
 class Notifier:
-    """Each blog's latest seq in this process, and the streams waiting for it to move."""
+    """Each blog's latest seqs in this process, and the streams waiting for them to move."""
 
     def __init__(self) -> None:
-        self._latest: dict[int, int] = {}
+        self._latest: dict[Key, int] = {}
         self._changed = threading.Condition()
         self.waiting = 0
 
-    def publish(self, blog_id: int, seq: int) -> None:
-        """Record that ``blog_id`` has reached ``seq``; wake its streams if that is news."""
+    def publish(self, key: Key, seq: int) -> None:
+        """Record that ``key`` has reached ``seq``; wake its streams if that is news."""
         with self._changed:
-            if seq > self._latest.get(blog_id, 0):
-                self._latest[blog_id] = seq
+            if seq > self._latest.get(key, 0):
+                self._latest[key] = seq
                 self._changed.notify_all()
 
-    def latest(self, blog_id: int) -> int:
-        return self._latest.get(blog_id, 0)
+    def latest(self, key: Key) -> int:
+        return self._latest.get(key, 0)
 
-    def wait(self, blog_id: int, after: int, timeout: float) -> int:
-        """Block until ``blog_id`` passes ``after`` or ``timeout`` runs out; the latest seq."""
+    def wait(self, key: Key, after: int, timeout: float) -> int:
+        """Block until ``key`` passes ``after`` or ``timeout`` runs out; the latest seq."""
         with self._changed:
             self.waiting += 1
             try:
-                self._changed.wait_for(lambda: self._latest.get(blog_id, 0) > after, timeout)
+                self._changed.wait_for(lambda: self._latest.get(key, 0) > after, timeout)
             finally:
                 self.waiting -= 1
-            return self._latest.get(blog_id, 0)
+            return self._latest.get(key, 0)
 
 
 class PollingSource(BackgroundThread):
@@ -109,28 +124,31 @@ class PollingSource(BackgroundThread):
         return self.is_running() and time.monotonic() - self._in_touch_at < 2 * self.period + 0.5
 
     def poll(self, blog_id: int | None = None) -> None:
-        """Read the latest seq of every blog (or of ``blog_id``) and pass it on."""
-        query = select(Blog.id, Blog.last_seq)
+        """Read the latest seqs of every blog (or of ``blog_id``) and pass them on."""
+        query = select(Blog.id, Blog.last_seq, Blog.desk_seq)
         if blog_id is not None:
             query = query.where(Blog.id == blog_id)
         started = time.monotonic()
         with self.engine.connect() as connection:
-            for found_id, seq in connection.execute(query):
+            for found_id, seq, desk_seq in connection.execute(query):
                 self.notifier.publish(found_id, seq)
+                self.notifier.publish(desk(found_id), desk_seq)
         if blog_id is None:
             self.touch(started)
 
     @staticmethod
-    def parse_payload(payload: str) -> tuple[int, int] | None:
-        """``(blog id, seq)`` from a ``<blog id>:<seq>`` message, or None if it is not one."""
-        blog_id, _, seq = payload.partition(":")
+    def parse_payload(payload: str) -> tuple[Key, int] | None:
+        """``(key, seq)`` from a ``<blog id>:<seq>`` or ``desk:<blog id>:<seq>`` message
+        (see ``message_for``), or None if it is neither."""
+        is_desk = payload.startswith(DESK_PREFIX)
+        blog_id, _, seq = payload.removeprefix(DESK_PREFIX).partition(":")
         numbers = whole_number(blog_id, MAX_ID), whole_number(seq, MAX_ID)
         if numbers[0] is None or numbers[1] is None:
             return None
-        return numbers[0], numbers[1]
+        return (desk(numbers[0]) if is_desk else numbers[0]), numbers[1]
 
     def publish_payload(self, payload: str) -> None:
-        """Pass on a ``<blog id>:<seq>`` message from another process."""
+        """Pass on a message from another process (see ``message_for``)."""
         parsed = self.parse_payload(payload)
         if parsed is not None:
             self.notifier.publish(*parsed)
@@ -222,14 +240,15 @@ class RedisSource(PollingSource):
             return self.is_running() and following.is_current()
         return super().is_current()
 
-    def announce(self, blog_id: int, seq: int) -> None:
+    def announce(self, key: Key, seq: int) -> None:
+        message = message_for(key, seq)
         try:
-            self.client.publish(REDIS_CHANNEL, f"{blog_id}:{seq}")
+            self.client.publish(REDIS_CHANNEL, message)
         except self.away:
             if self.following is None:  # said once per outage, when the source notices it
-                log.warning("could not announce change %s:%s: Redis is away", blog_id, seq)
+                log.warning("could not announce change %s: Redis is away", message)
         except Exception:
-            log.exception("could not publish change %s:%s to Redis", blog_id, seq)
+            log.exception("could not publish change %s to Redis", message)
 
     def hear(self, payload: str) -> None:
         """Re-read a blog announced on the channel, if the seq announced is news here.
@@ -238,7 +257,8 @@ class RedisSource(PollingSource):
         """
         parsed = self.parse_payload(payload)
         if parsed is not None and parsed[1] > self.notifier.latest(parsed[0]):
-            self.poll(parsed[0])
+            key = parsed[0]
+            self.poll(key if isinstance(key, int) else key[1])
 
     def run(self) -> None:
         try:

@@ -152,6 +152,8 @@ class Blog(Base):
     # How the live page opens once the blog has ended: "newest" first, or "oldest" (a story).
     ended_order: Mapped[str] = mapped_column(String(8), default="newest", server_default="newest")
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Moves with every write editors see (drafts and who is editing too): wakes their stream.
+    desk_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -330,3 +332,17 @@ class EmbedLookup(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Editing(Base):
+    """Someone with an entry open for editing, until ``expires_at`` unless renewed."""
+
+    __tablename__ = "editing"
+    __table_args__ = (Index("ix_editing_blog", "blog_id", "expires_at"),)
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    blog_id: Mapped[int] = mapped_column(ForeignKey("blogs.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -493,6 +493,8 @@ def _unpin_others(session: Session, blog: Blog, entry: Entry, actor: User, now: 
 
 
 def _keep_revision(session: Session, entry: Entry, editor: User, now: datetime) -> None:
+    """Keep the entry's new version, and wake the editors' streams to show it."""
+    store.move_desk(session, entry.blog)
     session.add(
         Revision(
             entry_id=entry.id,

@@ -36,9 +36,12 @@ from .models import User
 from .models import UTCDateTime
 from .models import utcnow
 from .signals import changes_committed
+from .signals import desk_moved
 
 # What PostgreSQL listeners hear after a commit that appended changes: "<blog id>:<seq>".
 PG_CHANNEL = "liveblog_changes"
+# Messages on the channel about a blog's desk_seq rather than its last_seq start with this.
+DESK_PREFIX = "desk:"
 # Blogs readers see; a draft blog is the desk's alone.
 READER_STATUSES = ("live", "ended")
 # Ids are 32-bit integers in the database; a larger one in a URL or cursor names nothing.
@@ -84,6 +87,8 @@ def transaction(session: Session) -> Iterator[None]:
     session.connection(execution_options={"write": True})
     appended: list[Change] = session.info.setdefault("liveblog.appended", [])
     appended.clear()
+    moved: list[tuple[int, int]] = session.info.setdefault("liveblog.desk", [])
+    moved.clear()
     try:
         yield
         session.commit()
@@ -98,8 +103,11 @@ def transaction(session: Session) -> Iterator[None]:
         raise
     finally:
         committed, appended[:] = list(appended), []
+        desk_moves, moved[:] = list(moved), []
     if committed:
         changes_committed.send(session, changes=committed)
+    if desk_moves:
+        desk_moved.send(session, moves=desk_moves)
 
 
 def get_blog(session: Session, slug: str, *, lock: bool = False) -> Blog:
@@ -340,6 +348,22 @@ def append_change(session: Session, blog: Blog, kind: str, entry: Entry | None =
     session.add(change)
     session.info.setdefault("liveblog.appended", []).append(change)
     return change
+
+
+def move_desk(session: Session, blog: Blog) -> int:
+    """Move the blog's desk_seq in the current transaction, for editors' streams to wake:
+    any write they see (an entry in any status, who is editing) calls this."""
+    seq = session.execute(
+        update(Blog)
+        .where(Blog.id == blog.id)
+        .values(desk_seq=Blog.desk_seq + 1)
+        .returning(Blog.desk_seq)
+    ).scalar_one()
+    set_committed_value(blog, "desk_seq", seq)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_notify(PG_CHANNEL, f"{DESK_PREFIX}{blog.id}:{seq}")))
+    session.info.setdefault("liveblog.desk", []).append((blog.id, seq))
+    return seq
 
 
 def log_published_entries(session: Session, blog: Blog) -> int:

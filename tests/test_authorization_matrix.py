@@ -61,6 +61,7 @@ from liveblog import store
 from liveblog.models import ApiToken
 from liveblog.models import Base
 from liveblog.models import Blog
+from liveblog.models import Editing
 from liveblog.models import Entry
 from liveblog.models import User
 from liveblog.web.editor import static_url
@@ -675,6 +676,25 @@ def opened_the_composer(case: Case, response: TestResponse, before: dict[str, An
     assert f'data-api="/api/v1/blogs/{case.world.blog}"' in page_text(response)
 
 
+def showed_a_label(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert response.get_json()["label"].startswith("UPDATE ")
+
+
+def showed_the_reader_frame(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert 'id="updates"' in page_text(response)
+
+
+def opened_the_desk_stream(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert response.mimetype == "text/event-stream"
+    assert next(iter(response.response)).startswith(b"retry: ")
+
+
+def marked_as_editing(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
+    assert case.caller.account is not None
+    marks = fresh(case.world).scalars(select(Editing)).all()
+    assert [(m.entry_id, m.user_id) for m in marks] == [(case.entry, case.caller.account.id)]
+
+
 def listed_the_people_page(case: Case, response: TestResponse, before: dict[str, Any]) -> None:
     assert case.world.people["reporter"].email in page_text(response)
 
@@ -791,6 +811,10 @@ def profile_form(case: Case) -> dict[str, Any]:
 
 
 PROFILE_FORM = Call(303, profile_form, retitled_me_by_form)
+LABEL_EXAMPLE = Call(200, nothing, showed_a_label, writes=False)
+READER_FRAME = Call(200, nothing, showed_the_reader_frame, writes=False)
+DESK_EVENTS = Call(200, nothing, opened_the_desk_stream, writes=False)
+MARK_EDITING = Call(204, form(state="open"), marked_as_editing)
 STATIC = Call(200, nothing, served_the_script, writes=False)
 CREATE_BLOG_FORM = Call(
     303,
@@ -941,6 +965,10 @@ ROWS = [
     Row("GET",    "/editor/blogs/{blog}/",               COMPOSE,          (302, 200, 200, 200, 302, 302, 403)),
     Row("GET",    "/editor/admin/users",                 USERS_PAGE,       (302, 403, 403, 200, 302, 302, 403)),
     Row("GET",    "/editor/profile",                     PROFILE_PAGE,     (302, 200, 200, 200, 302, 302, 200)),
+    Row("GET",    "/editor/label-example",               LABEL_EXAMPLE,    (302, 200, 200, 200, 302, 302, 200)),
+    Row("GET",    "/editor/blogs/{blog}/reader-frame",   READER_FRAME,     (302, 200, 200, 200, 302, 302, 403)),
+    # The editors' stream: what each sees is theirs to see (tests/test_desk.py).
+    Row("GET",    "/editor/blogs/{blog}/events",         DESK_EVENTS,      (302, 200, 200, 200, 302, 302, 403)),
     # The editor's own CSS and JavaScript are no secret: the log-in page needs them.
     Row("GET",    "{static}",                            STATIC,           (200, 200, 200, 200, 200, 200, 200)),
     # Forms need their CSRF token, even an admin's; the log-in form too, for visitors.
@@ -973,6 +1001,11 @@ ROWS = [
     # "each user's own profile page in the editor"
     Row("POST",   "/editor/profile",                     PROFILE_FORM,     (302, 303, 303, 303, 302, 302, 303),
         no_csrf=                                                           (302, 403, 403, 403, 302, 302, 403)),
+    # Whoever may see an entry may say they are editing it.
+    Row("POST",   "/editor/blogs/{blog}/entries/{entry}/editing", MARK_EDITING, (302, 204, 204, 204, 302, 302, 403),
+        no_csrf=                                                           (302, 403, 403, 403, 302, 302, 403), target="published"),
+    Row("POST",   "/editor/blogs/{blog}/entries/{entry}/editing", MARK_EDITING, (302, 204, 204, 204, 302, 302, 403),
+        no_csrf=                                                           (302, 403, 403, 403, 302, 302, 403), target="own draft"),
 ]
 # fmt: on
 

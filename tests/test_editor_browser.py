@@ -32,6 +32,35 @@ def browser():
         browser.close()
 
 
+def preview(page):
+    """The preview pane: the blog's theme in a frame of its own, filled by the composer."""
+    return page.frame_locator("#preview-frame")
+
+
+def reader(page, entry_id):
+    """An update of the stream as readers see it: the theme's frame in its item."""
+    return page.frame_locator(f"#item-{entry_id} iframe.reader-frame")
+
+
+FIND_SHOWING = """text => {
+  const found = [...document.querySelectorAll('#stream .item')].find(item => {
+    const frame = item.querySelector('iframe.reader-frame');
+    return frame && frame.contentDocument && frame.contentDocument.body
+      && frame.contentDocument.body.textContent.includes(text);
+  });
+  return found ? found.dataset.id : null;
+}"""
+
+
+def item_showing(page, text, timeout=10.0):
+    """The id of the stream's item whose update shows ``text``, once one does."""
+    for _ in range(int(timeout * 10)):
+        if (found := page.evaluate(FIND_SHOWING, text)) is not None:
+            return found
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no update in the stream shows {text!r}")
+
+
 def watch(page):
     """Collect console errors (CSP violations among them), page errors and failed requests."""
     problems = []
@@ -96,10 +125,10 @@ def test_compose_preview_and_publish_with_ctrl_enter(live_server, users, page):
     page.fill("#published_at", "2017-03-24T07:45")
     page.fill("#headline", "Rebels reach the airport")
     page.fill("#body", "Fighting **near** the runway.")
-    page.wait_for_selector("#preview article.entry strong")
-    label = page.inner_text("#preview .entry-label")
+    preview(page).locator("article.entry strong").wait_for()
+    label = preview(page).locator(".entry-label").inner_text()
     assert label.startswith("UPDATE ") and page.inner_text("#label-preview") == f"Label: {label}"
-    assert page.inner_text("#preview .entry-headline") == "Rebels reach the airport"
+    assert preview(page).locator(".entry-headline").inner_text() == "Rebels reach the airport"
     page.focus("#body")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#composer-status:has-text('Published')")
@@ -146,7 +175,7 @@ def test_the_stream_updates_live_and_edits_in_place(live_server, users, others, 
     item(page, entry["id"]).locator("button[data-act=edit]").click()
     page.fill(f"#edit-{entry['id']}-text-0", "Shelling reported near the citadel.")
     page.click("text=Save changes")
-    page.wait_for_selector(f"#item-{entry['id']} .item-body:has-text('near the citadel')")
+    reader(page, entry["id"]).locator("article", has_text="near the citadel").wait_for()
     assert page.is_hidden(f"#edit-{entry['id']}-text-0")
 
     item(page, entry["id"]).locator("button[data-act=pin]").click()
@@ -161,7 +190,7 @@ def test_the_stream_updates_live_and_edits_in_place(live_server, users, others, 
 
     item(page, entry["id"]).locator("button[data-act=history]").click()
     page.click(f"#item-{entry['id']} button[aria-label='Restore version {entry['version']}']")
-    page.wait_for_selector(f"#item-{entry['id']} .item-body:has-text('Shelling reported.')")
+    reader(page, entry["id"]).locator("article", has_text="Shelling reported.").wait_for()
     current = others.get(f"/api/v1/blogs/{BLOG}/entries/{entry['id']}").get_json()
     assert current["blocks"] == entry["blocks"] and current["pinned"]
 
@@ -190,7 +219,7 @@ def test_two_editors_saving_the_same_entry_see_a_conflict_and_choose(
     assert "Mine: 12 dead" in page.inner_text(".version-mine")
     page.problems.clear()  # the browser logs the 412
     page.click("text=Keep my version")
-    page.wait_for_selector(f"#item-{entry['id']} .item-body:has-text('Mine: 12 dead')")
+    reader(page, entry["id"]).locator("article", has_text="Mine: 12 dead").wait_for()
     saved = others.get(f"/api/v1/blogs/{BLOG}/entries/{entry['id']}").get_json()
     assert saved["version"] == entry["version"] + 2
     assert saved["blocks"][0]["markdown"] == "Mine: 12 dead, says the ministry."
@@ -211,7 +240,9 @@ def test_an_editor_corrects_a_published_update_with_a_note_for_readers(
     page.fill(f"#edit-{entry['id']}-text-0", "Twelve dead, says the ministry.")
     page.get_by_label("Correction note (shown to readers)").fill("The toll was wrong.")
     page.click("text=Save changes")
-    page.wait_for_selector(f"#item-{entry['id']} .correction-note:has-text('The toll was wrong.')")
+    reader(page, entry["id"]).locator(
+        ".entry-correction:has-text('The toll was wrong.')"
+    ).wait_for()
     saved = others.get(f"/api/v1/blogs/{BLOG}/entries/{entry['id']}").get_json()
     assert [c["note"] for c in saved["corrections"]] == ["The toll was wrong."]
 
@@ -254,9 +285,8 @@ def test_contributors_submit_for_review_and_editors_return_or_publish(
     page.fill("#body", "Tanks seen on the bridge.")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#composer-status:has-text('Submitted for review')")
-    mine = page.locator(".item", has_text="Tanks seen on the bridge.")
-    mine.locator(".status", has_text="Waiting for review").wait_for()
-    entry_id = mine.get_attribute("data-id")
+    entry_id = item_showing(page, "Tanks seen on the bridge.")
+    page.locator(f"#item-{entry_id} .status", has_text="Waiting for review").wait_for()
 
     desk = browser.new_context().new_page()
     desk.problems = watch(desk)
@@ -272,13 +302,13 @@ def test_contributors_submit_for_review_and_editors_return_or_publish(
     page.click(f"#item-{entry_id} button[data-act=edit]")
     page.fill(f"#edit-{entry_id}-text-0", "Tanks seen on the Orontes bridge.")
     page.click("text=Save changes")
-    page.wait_for_selector(f"#item-{entry_id} .item-body:has-text('Orontes')")
+    reader(page, entry_id).locator("article", has_text="Orontes").wait_for()
     page.click(f"#item-{entry_id} button[data-act=submit]")
     page.wait_for_selector(f"#item-{entry_id} .status:has-text('Waiting for review')")
 
     # The desk's stream catches up on its own: publishing an older version would be a 412.
     desk.wait_for_selector(f"#item-{entry_id} .status:has-text('Waiting for review')")
-    desk.wait_for_selector(f"#item-{entry_id} .item-body:has-text('Orontes')")
+    reader(desk, entry_id).locator("article", has_text="Orontes").wait_for()
     desk.click(f"#item-{entry_id} button[data-act=publish]")
     desk.wait_for_selector(f"#item-{entry_id} .status:has-text('Published')")
     page.wait_for_selector(f"#item-{entry_id} .status:has-text('Published')")
@@ -318,7 +348,7 @@ def test_the_editor_modules_load_and_run_under_the_policy(live_server, users, pa
     assert page.input_value("#slug") == "storm-ciaran-hits-the-coast"
     page.goto(f"{live_server}/editor/blogs/{BLOG}/")
     page.fill("#body", "Fighting **near** the runway.")
-    page.wait_for_selector("#preview article.entry strong")
+    preview(page).locator("article.entry strong").wait_for()
     page.wait_for_selector("#stream .item")
     assert page.problems == []
     digest = page.get_attribute("script[type=module]", "src").split("/")[-2]
@@ -339,7 +369,7 @@ def test_axe_finds_no_violations_on_login_dashboard_and_compose(live_server, use
     assert axe_violations(page) == []
     page.goto(f"{live_server}/editor/blogs/{BLOG}/")
     page.fill("#body", "Fighting near the **airport**.")
-    page.wait_for_selector("#preview article.entry")
+    preview(page).locator("article.entry").wait_for()
     page.wait_for_selector("#stream .item")
     assert axe_violations(page) == []
     page.click("#stream .item button[data-act=edit]")
@@ -359,13 +389,13 @@ def test_a_reporter_posts_from_a_phone(live_server, users, browser):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.tap("#body")
     page.fill("#body", "Explosions heard in the east of the city.")
-    page.wait_for_selector("#preview article.entry")
+    preview(page).locator("article.entry").wait_for()
     button = page.locator("button[data-status=published]")
     box = button.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["height"] >= 40
     button.tap()
     page.wait_for_selector("#composer-status:has-text('Published')")
-    page.wait_for_selector("#stream .item:has-text('Explosions heard')")
+    item_showing(page, "Explosions heard")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert problems == []
 
@@ -398,7 +428,7 @@ def test_compose_with_a_post_a_photo_and_a_map(
     author.wait_for()
     assert author.input_value() == "Some One"
     author.fill("Someone Else")  # the snapshot can be corrected
-    page.wait_for_selector("#preview .block-social:has-text('Someone Else')")
+    preview(page).locator(".block-social:has-text('Someone Else')").wait_for()
 
     page.click("summary:has-text('Photo')")
     page.set_input_files("#photo-file", str(photo))
@@ -407,7 +437,7 @@ def test_compose_with_a_post_a_photo_and_a_map(
     page.fill("#photo-alt", "Smoke over the airport")
     page.fill("#photo-credit", "Reuters")
     page.click("text=Add photo")
-    page.wait_for_selector("#preview img[alt='Smoke over the airport']")
+    preview(page).locator("img[alt='Smoke over the airport']").wait_for()
 
     page.click("summary:has-text('Map')")
     page.wait_for_selector("#map-picker.leaflet-container")
@@ -420,13 +450,12 @@ def test_compose_with_a_post_a_photo_and_a_map(
     page.wait_for_selector("#markers li:has-text('Clicked')")
     page.fill("#map-caption", "Northern Hama")
     page.click("text=Add map")
-    page.wait_for_selector("#preview .block-map")
+    preview(page).locator(".block-map").wait_for()
 
     page.click("button[data-status=published]")
     page.wait_for_selector("#composer-status:has-text('Published')")
     assert page.locator("#attachments li").count() == 0
-    new_item = page.wait_for_selector("#stream .item:has-text('What we know so far.')")
-    entry_id = new_item.get_attribute("data-id")
+    entry_id = item_showing(page, "What we know so far.")
     blocks = others.get(f"/api/v1/blogs/{BLOG}/entries/{entry_id}").get_json()["blocks"]
     assert [block["type"] for block in blocks] == ["text", "social", "image", "map"]
     assert blocks[1]["author_name"] == "Someone Else"
@@ -464,7 +493,7 @@ def test_an_editor_works_by_keyboard_alone(live_server, users, page):
     page.keyboard.type("Every control is reachable.")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#composer-status:has-text('Published')")
-    entry_id = page.locator(".item", has_text="Typed without a mouse").get_attribute("data-id")
+    entry_id = item_showing(page, "Typed without a mouse")
 
     tab_to(page, f"#item-{entry_id} button[data-act=edit]")
     page.keyboard.press("Enter")
@@ -472,7 +501,9 @@ def test_an_editor_works_by_keyboard_alone(live_server, users, page):
     page.keyboard.press("End")
     page.keyboard.type(", edited")
     page.keyboard.press("Enter")
-    page.wait_for_selector(f"#item-{entry_id} h3:has-text('Typed without a mouse, edited')")
+    reader(page, entry_id).locator(
+        ".entry-headline", has_text="Typed without a mouse, edited"
+    ).wait_for()
     tab_to(page, f"#item-{entry_id} button[data-act=delete]")
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")  # changed my mind
@@ -544,8 +575,8 @@ def test_the_composer_credits_co_authors(live_server, users, page):
     page.select_option("#authors", label=names)
     page.fill("#headline", "Written by two")
     page.fill("#body", "Together.")
-    page.wait_for_selector("#preview .entry-author + .entry-author")
-    assert page.locator("#preview .entry-author-name").all_inner_texts() == names
+    preview(page).locator(".entry-author + .entry-author").wait_for()
+    assert preview(page).locator(".entry-author-name").all_inner_texts() == names
     if AXE.exists():
         assert axe_violations(page) == []
     page.click("button.primary")

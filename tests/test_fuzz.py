@@ -141,6 +141,10 @@ ROUTES = {
     "editor.add_member": Route(body="form-member"),
     "editor.remove_member": Route(body="form"),
     "editor.compose": Route(),
+    "editor.label_example": Route(("label_format", "timezone", "language")),
+    "editor.reader_frame": Route(),
+    "editor.desk_events": Route(),
+    "editor.editing": Route(body="form"),
     "editor.users": Route(),
     "editor.create_user": Route(body="form-user-new"),
     "editor.change_user": Route(body="form-user"),
@@ -793,6 +797,9 @@ def _populate(app: Flask, errors: list[logging.LogRecord]) -> World:
         "maxheight": ["200", "800"],
         "ref": [*(str(person.id) for person in people.values()), "nobody"],
         "saved": ["yes", ""],
+        "label_format": ["UPDATE %H%M %Z", "%e %b, %H:%M", "%Q"],
+        "timezone": ["UTC", "Asia/Beirut", "Europe/Londres"],
+        "language": ["en", "fr", "ar-SY", "not a tag"],
     }
     people_ids = {role: person.id for role, person in people.items()}
     return World(app, clients, csrf, tokens, values, errors, people_ids, secrets)

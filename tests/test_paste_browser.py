@@ -17,6 +17,9 @@ from tests.support import CHROMIUM_ARGS
 from tests.support import TWEET
 from tests.support import TWEET_ANSWER
 from tests.support import needs_chromium
+from tests.test_editor_browser import FIND_SHOWING
+from tests.test_editor_browser import item_showing
+from tests.test_editor_browser import preview
 
 playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
@@ -78,13 +81,13 @@ def test_a_pasted_label_is_shown_as_understood_and_gives_the_time(live_server, e
     page.fill("#body", text)
     notice = page.wait_for_selector("#label-notice:has-text('Will be published as')")
     assert f"Will be published as {describe(expected, 'UTC', utcnow())}." in notice.inner_text()
-    page.wait_for_selector("#preview article.entry:has-text('Anti-Assad forces')")
-    assert "UPDATE 0745 GMT:" not in page.inner_text("#preview")
+    shown = preview(page).locator("article.entry", has_text="Anti-Assad forces")
+    shown.wait_for()
+    assert "UPDATE 0745 GMT:" not in shown.inner_text()
     page.click("button[data-status=published]")
     page.wait_for_selector("#composer-status:has-text('Published: UPDATE 0745 GMT')")
     assert page.is_hidden("#label-notice")
-    item = page.wait_for_selector("#stream .item:has-text('Anti-Assad forces')")
-    entry = entry_json(page, live_server, item.get_attribute("data-id"))
+    entry = entry_json(page, live_server, item_showing(page, "Anti-Assad forces"))
     assert entry["published_at"] == expected.published_at.isoformat()
     assert entry["blocks"][0]["markdown"] == "Anti-Assad forces have launched their assault."
 
@@ -95,8 +98,7 @@ def test_the_label_can_stay_as_text(live_server, editor, page):
     page.click("#label-notice button:has-text('Keep “0745 GMT —” as text')")
     page.wait_for_selector("#label-notice:has-text('stays in the text')")
     page.click("button[data-status=published]")
-    item = page.wait_for_selector("#stream .item:has-text('0745 GMT — Rebels advance.')")
-    entry = entry_json(page, live_server, item.get_attribute("data-id"))
+    entry = entry_json(page, live_server, item_showing(page, "0745 GMT — Rebels advance."))
     assert entry["blocks"][0]["markdown"] == "0745 GMT — Rebels advance."
 
 
@@ -118,11 +120,9 @@ def test_pasted_updates_are_published_one_each(live_server, editor, page):
     page.click("#paste-split button:has-text('Publish as 3 updates')")
     page.wait_for_selector("#composer-status:has-text('Published 3 updates.')")
     assert page.input_value("#body") == ""
-    page.wait_for_selector("#stream .item:has-text('Regime airstrikes on Ariha')")
     labels = {}
     for words in ("Fighting near Kawkab", "Ahrar al-Sham joins", "Regime airstrikes"):
-        item = page.wait_for_selector(f"#stream .item:has-text('{words}')")
-        labels[words] = entry_json(page, live_server, item.get_attribute("data-id"))["label"]
+        labels[words] = entry_json(page, live_server, item_showing(page, words))["label"]
     assert labels == {
         "Fighting near Kawkab": "UPDATE 0700 GMT",
         "Ahrar al-Sham joins": "UPDATE 0815 GMT",
@@ -185,5 +185,5 @@ def test_pasted_updates_stop_at_the_first_refused_and_keep_the_rest(live_server,
     assert page.input_value("#body") == (
         f"UPDATE 0815 GMT: {brackets}\n\nUPDATE 0930 GMT: Regime airstrikes on Ariha."
     )
-    page.wait_for_selector("#stream .item:has-text('Fighting near Kawkab')")
-    assert page.locator("#stream .item:has-text('Regime airstrikes on Ariha')").count() == 0
+    item_showing(page, "Fighting near Kawkab")
+    assert page.evaluate(FIND_SHOWING, "Regime airstrikes on Ariha") is None

@@ -6,7 +6,10 @@ accounts and store.
 """
 
 import hashlib
+import json
 import os
+import zoneinfo
+from datetime import UTC
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -30,6 +33,7 @@ from .. import accounts
 from .. import blogs
 from .. import db
 from .. import desks
+from .. import presence
 from .. import store
 from ..embeds import uploads
 from ..errors import FieldError
@@ -39,7 +43,12 @@ from ..errors import UploadError
 from ..errors import ValidationError
 from ..i18n import language_names
 from ..i18n import text_direction
+from ..labels import DEFAULT_FORMAT
 from ..labels import format_label
+from ..labels import format_problem
+from ..labels import spoken_format
+from ..labels import zone
+from ..live import desk as desk_key
 from ..models import DESK_ROLES
 from ..models import ROLES
 from ..models import Blog
@@ -50,10 +59,15 @@ from ..themes import iso_seconds
 from . import auth
 from .conditional import ONE_YEAR
 from .conditional import immutable
+from .desk import DeskStream
+from .handlers import problem
+from .live import SSE_HEADERS
+from .live import live
 from .security import content_security_policy
 from .templating import asset_url
 from .templating import author_photo
 from .templating import map_tiles
+from .templating import render_page
 from .templating import themes
 from .urls import author_path
 
@@ -94,7 +108,27 @@ def helpers() -> dict[str, Any]:
         "csrf_token": auth.csrf_token,
         "local_time": local_time,
         "iso_seconds": iso_seconds,
+        "time_zones": time_zones,
+        "label_presets": LABEL_PRESETS,
     }
+
+
+# The label formats newsrooms use, each with how it reads; "custom" takes any other.
+LABEL_PRESETS = (
+    (DEFAULT_FORMAT, "UPDATE 0745 GMT"),
+    ("%H:%M %Z", "07:45 GMT"),
+    ("%H%M %Z", "0745 GMT"),
+    ("%H%M", "0745"),
+    ("%H:%M", "07:45"),
+    ("%I:%M %p %Z", "07:45 AM GMT"),
+    ("%e %b, %H:%M %Z", "24 Mar, 07:45 GMT"),
+)
+
+
+@cache
+def time_zones() -> list[str]:
+    """Every IANA zone this machine knows, for the time zone field to offer."""
+    return sorted(zoneinfo.available_timezones())
 
 
 def local_time(blog: Blog, moment: datetime) -> str:
@@ -126,7 +160,7 @@ def require_login() -> Response | None:
 @bp.after_request
 def page_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = content_security_policy()
+        response.headers["Content-Security-Policy"] = content_security_policy(own_frames=True)
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "same-origin"
     return response
@@ -226,7 +260,7 @@ def _dashboard(status: int = 200, form: dict[str, Any] | None = None, **extra: A
         ended_orders=ENDED_ORDERS,
         form=form
         or {
-            "label_format": "UPDATE %H%M %Z",
+            "label_format": DEFAULT_FORMAT,
             "timezone": "UTC",
             "language": "en",
             "theme": "default",
@@ -283,6 +317,27 @@ def _top_photo(file: FileStorage | None, form: dict[str, str]) -> dict[str, Any]
     return image
 
 
+@bp.get("/label-example")
+def label_example() -> Response:
+    """How a label in ``label_format`` reads now in ``timezone`` and ``language`` (by
+    default, a new blog's): the blog form's example."""
+    label_format = request.args.get("label_format", DEFAULT_FORMAT)
+    timezone = request.args.get("timezone", "UTC")
+    language = request.args.get("language", "en")
+    if not label_format.strip():
+        return problem(400, "No label format", "Choose a label format, or type one.")
+    if wrong := format_problem(label_format):
+        return problem(400, "Bad label format", f"The label format {wrong}.")
+    try:
+        zone(timezone)
+    except ValueError as error:
+        detail = str(error)
+        return problem(400, "Unknown time zone", f"{detail[:1].upper()}{detail[1:]}.")
+    spoken = spoken_format(label_format, language)
+    label = format_label(datetime.now(UTC), timezone, spoken, language)
+    return Response(json.dumps({"label": label}), mimetype="application/json")
+
+
 @bp.post("/blogs/<slug:slug>/status")
 def change_status(slug: str) -> Response:
     """End or reopen a blog, or choose the order it is read in once ended (or both at once)."""
@@ -326,6 +381,8 @@ def _compose(slug: str, status: int = 200, **extra: Any) -> Response:
         leaflet=leaflet,
         direction=text_direction(blog.language),
         writers=store.active_users(session),
+        map_view=_last_map_view(blog),
+        reader_shell=render_page(blog, "reader_frame.html"),
         role=role,
         members=members,
         candidates=[u for u in desks.candidates(session) if u.id not in on_desk]
@@ -483,6 +540,56 @@ def delete_blog(slug: str) -> Response:
 def _whole(raw: str) -> int | str:
     """A form's number as an int, so the use case judges it like the API's JSON."""
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 11 else raw
+
+
+# Where the map picker opens when the blog has no map yet: the whole world.
+WORLD_VIEW = {"lat": 20.0, "lon": 0.0, "zoom": 2}
+MAP_VIEW_LOOKBACK = 50
+
+
+def _last_map_view(blog: Blog) -> dict[str, float]:
+    """The centre and zoom of the blog's most recent map block, for the picker to open on:
+    the next map of a story is usually near the last one."""
+    for entry in store.editor_entries(db.session(), blog, limit=MAP_VIEW_LOOKBACK):
+        for block in reversed(entry.blocks):
+            if block["type"] == "map" and entry.status != "deleted":
+                center = block["center"]
+                return {"lat": center["lat"], "lon": center["lon"], "zoom": block["zoom"]}
+    return WORLD_VIEW
+
+
+@bp.get("/blogs/<slug:slug>/reader-frame")
+def reader_frame(slug: str) -> Response:
+    """An empty page of the blog's theme, which the composer fills with its preview: the
+    update in the theme's own styles and embeds, exactly as on the live page."""
+    session = db.session()
+    blog = store.get_blog(session, slug)
+    desks.require_desk(session, _user(), blog)
+    return Response(render_page(blog, "reader_frame.html"))
+
+
+@bp.get("/blogs/<slug:slug>/events")
+def desk_events(slug: str) -> Response:
+    """The editors' stream of the blog: its entries in every status, and who edits which;
+    for the blog's desk only."""
+    session = db.session()
+    blog = store.get_blog(session, slug)
+    desks.require_desk(session, _user(), blog)
+    state = live()
+    state.source.ensure_running()
+    state.notifier.publish(desk_key(blog.id), blog.desk_seq)
+    stream = DeskStream(current_app._get_current_object(), state, blog.id, _user().id)  # type: ignore[attr-defined]
+    return Response(iter(stream), mimetype="text/event-stream", headers=SSE_HEADERS)
+
+
+@bp.post("/blogs/<slug:slug>/entries/<id:entry_id>/editing")
+def editing(slug: str, entry_id: int) -> Response:
+    """An open edit form's heartbeat (``state=open``), or its closing (``state=closed``)."""
+    if request.form.get("state") == "closed":
+        presence.stop_editing(db.session(), slug, entry_id, _user())
+    else:
+        presence.start_editing(db.session(), slug, entry_id, _user())
+    return Response(status=204)
 
 
 # Users and API tokens (admins)

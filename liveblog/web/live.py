@@ -35,11 +35,13 @@ from ..live import PollingSource
 from ..live import PostgresSource
 from ..live import RecentEvents
 from ..live import RedisSource
+from ..live import desk
 from ..models import BLOG_DELETED
 from ..models import Blog
 from ..models import Change
 from ..models import Entry
 from ..signals import changes_committed
+from ..signals import desk_moved
 from ..validation import whole_number
 from .conditional import cached_for_readers
 from .templating import entry_view
@@ -118,8 +120,19 @@ def init_app(app: Flask) -> Live:
         if publishers:
             _queue_for_pushpin(publishers, session, changes)
 
-    app.extensions["liveblog.live.receiver"] = on_commit  # blinker holds receivers weakly
+    def on_desk_moved(session: Session, moves: list[tuple[int, int]]) -> None:
+        if session.get_bind() is not engine:
+            return
+        for blog_id, seq in moves:
+            notifier.publish(desk(blog_id), seq)
+            if isinstance(source, RedisSource):
+                source.announce(desk(blog_id), seq)
+
+    # blinker holds receivers weakly
+    app.extensions["liveblog.live.receiver"] = on_commit
+    app.extensions["liveblog.live.desk_receiver"] = on_desk_moved
     changes_committed.connect(on_commit)
+    desk_moved.connect(on_desk_moved)
     return state
 
 

@@ -13,17 +13,20 @@ from ..embeds.widgets import Widget
 
 
 def content_security_policy(
-    widgets: list[Widget] | None = None, frame_ancestors: str = "'self'"
+    widgets: list[Widget] | None = None, frame_ancestors: str = "'self'", own_frames: bool = False
 ) -> str:
     """The reader pages' policy: this site's scripts only, the tile server's images, the
     click-to-load video players; plus the widgets of a blog that opted in to them. Only
-    this site may frame the pages, unless ``frame_ancestors`` says who else may."""
+    this site may frame the pages, unless ``frame_ancestors`` says who else may; with
+    ``own_frames`` (the editor's panes), the page may frame this site's pages too."""
     widgets = widgets or []
     images = ["'self'", "https:", "data:"]
     if tiles := _tile_source(current_app.config["MAP_TILE_URL"]):
         images.append(tiles)
     scripts = ["'self'", *dict.fromkeys(o for w in widgets for o in w.scripts)]
     frames = [*PLAYER_ORIGINS, *dict.fromkeys(o for w in widgets for o in w.frames)]
+    if own_frames:
+        frames.insert(0, "'self'")
     return "; ".join(
         [
             "default-src 'self'",

@@ -26,6 +26,7 @@ from ..feeds import feed_path
 from ..history import TextRun
 from ..i18n import catalog_language
 from ..i18n import day_label
+from ..labels import blog_label_format
 from ..labels import entry_label
 from ..labels import format_label
 from ..labels import zone
@@ -149,18 +150,21 @@ class VersionView:
 
 
 def entry_view(blog: Blog, entry: Entry) -> EntryView:
-    assert entry.published_at is not None
-    local = entry.published_at.astimezone(zone(blog.timezone))
+    """The entry for templates; a draft with no time yet (shown to editors) has its creation
+    time."""
+    published_at = entry.published_at or entry.created_at
+    local = published_at.astimezone(zone(blog.timezone))
     edited = silent_edit(entry)
     return EntryView(
         id=entry.id,
-        label=entry_label(blog, entry) or "",
+        label=entry_label(blog, entry)
+        or format_label(published_at, blog.timezone, blog_label_format(blog), blog.language),
         headline=entry.headline,
         summary=excerpt(entry.html, 90),
         author=", ".join(user.name for user in entry.credited()),
         authors=tuple(byline(user) for user in entry.credited()),
         html=Markup(entry.html),
-        published_at=entry.published_at,
+        published_at=published_at,
         edited_at=edited,
         edited_label=format_label(edited, blog.timezone, TIME_FORMAT, blog.language)
         if edited

@@ -3,6 +3,7 @@
 // onChange is called whenever the blocks added change, to refresh the preview.
 import { api, explain, upload } from "./api.js";
 import { el } from "./dom.js";
+import { coordinatesFrom } from "./geo.js";
 
 const EDITABLE = {
   social: [["author_name", "Author"], ["author_handle", "Handle"], ["text", "Text of the post", true]],
@@ -11,6 +12,22 @@ const EDITABLE = {
   map: [["caption", "Caption"], ["credit", "Credit"]]
 };
 const KIND_NAMES = { social: "Post", video: "Video", image: "Photo", map: "Map" };
+const MARKER_FIELDS = ["marker-lat", "marker-lon", "marker-label", "marker-link"];
+
+function markerText(marker) {
+  return (marker.label ? marker.label + ": " : "") + marker.lat + ", " + marker.lon;
+}
+
+// What a map attachment's card shows besides its caption and credit: its places, and the
+// static image when it has one.
+function mapSummary(block) {
+  return [
+    block.image ? el("img", { "class": "attachment-thumbnail", src: block.image.url, alt: block.image.alt }) : null,
+    el("ul", { "class": "attachment-places", "aria-label": "Places on this map" }, block.markers.map(function (marker) {
+      return el("li", { text: markerText(marker) });
+    }))
+  ];
+}
 
 function showError(id, message) {
   const slot = document.getElementById(id);
@@ -52,6 +69,10 @@ export function Attachments(onChange) {
     self.markers.splice(Number(button.dataset.marker), 1);
     self.renderMarkers();
   });
+  document.getElementById("marker-link").addEventListener("paste", function (event) { self.pasteLink(event); });
+  document.getElementById("marker-link").addEventListener("keydown", function (event) {
+    if (event.key === "Enter") { event.preventDefault(); self.marker(); }
+  });
   document.getElementById("add-map").addEventListener("toggle", function (event) {
     if (event.target.open) self.openMap();
   });
@@ -85,7 +106,7 @@ Attachments.prototype.render = function (note) {
     self.list.appendChild(el("li", { "class": "attachment attachment-" + block.type }, [
       el("p", {}, [el("strong", { text: title }), document.createTextNode(block.url ? " " + block.url : "")]),
       note && index === self.blocks.length - 1 ? el("p", { "class": "error", role: "alert", text: note }) : null
-    ].concat(fields, [
+    ].concat(block.type === "map" ? mapSummary(block) : [], fields, [
       el("button", { type: "button", "data-remove": index, text: "Remove", "aria-label": "Remove " + title })
     ])));
   });
@@ -130,22 +151,48 @@ Attachments.prototype.photo = function () {
 };
 
 Attachments.prototype.marker = function () {
+  const link = document.getElementById("marker-link").value.trim();
+  if (link) {
+    const found = coordinatesFrom(link);
+    if (!found) {
+      return showError("marker-error", "That link carries no coordinates. Copy the address of a map view (OpenStreetMap or Google Maps) or a geo: URI, or type the latitude and longitude.");
+    }
+    showError("marker-error", "");
+    return this.addMarker(found.lat, found.lon);
+  }
   const lat = parseFloat(document.getElementById("marker-lat").value);
   const lon = parseFloat(document.getElementById("marker-lon").value);
   if (!(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180)) {
-    return showError("marker-error", "Give a latitude from -90 to 90 and a longitude from -180 to 180, or click the map.");
+    return showError("marker-error", "Give a latitude from -90 to 90 and a longitude from -180 to 180, paste a map link, or click the map.");
   }
   showError("marker-error", "");
   this.addMarker(lat, lon);
+};
+
+// A link pasted on its own adds its place at once; anything else stays for "Add marker".
+Attachments.prototype.pasteLink = function (event) {
+  const found = coordinatesFrom((event.clipboardData || { getData: function () { return ""; } }).getData("text"));
+  if (!found) return;
+  event.preventDefault();
+  showError("marker-error", "");
+  this.addMarker(found.lat, found.lon);
 };
 
 Attachments.prototype.addMarker = function (lat, lon) {
   const label = document.getElementById("marker-label");
   const marker = { lat: Math.round(lat * 1e5) / 1e5, lon: Math.round(lon * 1e5) / 1e5 };
   if (label.value.trim()) marker.label = label.value.trim();
-  label.value = "";
+  MARKER_FIELDS.forEach(function (id) { document.getElementById(id).value = ""; });
   this.markers.push(marker);
   this.renderMarkers();
+  this.fitMarkers();
+};
+
+// The picker follows the markers: all of them in view, not closer than a street.
+Attachments.prototype.fitMarkers = function () {
+  if (!this.leafletMap || !this.markers.length) return;
+  const points = this.markers.map(function (marker) { return [marker.lat, marker.lon]; });
+  this.leafletMap.fitBounds(window.L.latLngBounds(points), { padding: [24, 24], maxZoom: Math.max(this.leafletMap.getZoom(), 12) });
 };
 
 Attachments.prototype.renderMarkers = function () {
@@ -153,7 +200,7 @@ Attachments.prototype.renderMarkers = function () {
   list.textContent = "";
   if (this.layer) this.layer.clearLayers();
   this.markers.forEach(function (marker, index) {
-    const text = (marker.label ? marker.label + ": " : "") + marker.lat + ", " + marker.lon;
+    const text = markerText(marker);
     list.appendChild(el("li", {}, [
       document.createTextNode(text + " "),
       el("button", { type: "button", "data-marker": index, text: "Remove", "aria-label": "Remove marker " + text })
@@ -179,20 +226,28 @@ Attachments.prototype.openMap = function () {
     load("script", { src: holder.dataset.leaflet })
   ]).then(function () {
     const L = window.L;
-    self.leafletMap = L.map(holder).setView([20, 0], 2);
+    const start = [parseFloat(holder.dataset.lat), parseFloat(holder.dataset.lon)];
+    self.leafletMap = L.map(holder).setView(start, parseFloat(holder.dataset.zoom));
     L.tileLayer(holder.dataset.tiles, { attribution: holder.dataset.attribution }).addTo(self.leafletMap);
     self.layer = L.layerGroup().addTo(self.leafletMap);
     self.leafletMap.on("click", function (event) { self.addMarker(event.latlng.lat, event.latlng.lng); });
     self.renderMarkers();
+    self.fitMarkers();
   });
+};
+
+// The map block's centre: the picker's view once it has fitted the markers, else the first.
+Attachments.prototype.mapCenter = function () {
+  if (!this.leafletMap) return { lat: this.markers[0].lat, lon: this.markers[0].lon };
+  const center = this.leafletMap.getCenter().wrap();
+  return { lat: Math.round(center.lat * 1e5) / 1e5, lon: Math.round(center.lng * 1e5) / 1e5 };
 };
 
 Attachments.prototype.map = function () {
   const self = this;
   if (!this.markers.length) return showError("map-error", "Add at least one marker: type its coordinates or click the map.");
   showError("map-error", "");
-  const first = this.markers[0];
-  const block = { type: "map", center: { lat: first.lat, lon: first.lon }, zoom: this.leafletMap ? this.leafletMap.getZoom() : 10, markers: this.markers.slice() };
+  const block = { type: "map", center: this.mapCenter(), zoom: this.leafletMap ? this.leafletMap.getZoom() : 10, markers: this.markers.slice() };
   ["caption", "credit"].forEach(function (name) {
     const value = document.getElementById("map-" + name).value.trim();
     if (value) block[name] = value;

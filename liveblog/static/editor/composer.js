@@ -2,9 +2,9 @@
 // blog's theme, and saving it (publish, schedule, draft, or submit for review).
 import { api, explain } from "./api.js";
 import { Attachments } from "./attachments.js";
-import { el } from "./dom.js";
 import { LookupWarning } from "./lookups.js";
 import { PastedLabels } from "./pasted.js";
+import { ReaderFrame } from "./reader-frame.js";
 
 const FIELD_NAMES = {
   headline: "The headline", body: "The text", published_at: "The time", authors: "The byline"
@@ -31,7 +31,8 @@ export function Composer(root) {
   this.root = root;
   this.base = root.dataset.api;
   this.form = document.getElementById("composer");
-  this.preview = document.getElementById("preview");
+  this.preview = new ReaderFrame(document.getElementById("preview-frame"));
+  this.previewHint = document.getElementById("preview-hint");
   this.status = document.getElementById("composer-status");
   this.summary = document.getElementById("composer-error");
   this.time = document.getElementById("published_at");
@@ -132,22 +133,28 @@ Composer.prototype.clearErrors = function () {
 Composer.prototype.refreshPreview = function () {
   const self = this;
   const data = this.values();
-  if (!data.body.trim() && !data.blocks) {
-    this.preview.innerHTML = '<p class="hint">Start typing to see the update here.</p>';
-    this.labelPreview.textContent = "";
-    return;
-  }
   const count = ++this.previewCount;
-  api("POST", this.base + "/preview", data).then(function (result) {
+  if (!data.body.trim() && !data.blocks) {
+    this.showHint("hint", "Start typing to see the update here.");
+    this.labelPreview.textContent = "";
+    return this.preview.clear();
+  }
+  return api("POST", this.base + "/preview", data).then(function (result) {
     if (count !== self.previewCount) return; // a newer preview is on its way
     if (result.ok) {
-      self.preview.innerHTML = result.data.html;
+      self.previewHint.hidden = true;
       self.labelPreview.textContent = "Label: " + result.data.label;
-    } else {
-      self.preview.textContent = "";
-      self.preview.appendChild(el("p", { "class": "error", text: explain(result) }));
+      return self.preview.show(result.data.html);
     }
+    self.showHint("error", explain(result));
+    return self.preview.clear();
   });
+};
+
+Composer.prototype.showHint = function (kind, text) {
+  this.previewHint.className = kind;
+  this.previewHint.textContent = text;
+  this.previewHint.hidden = false;
 };
 
 Composer.prototype.save = function (status) {
@@ -171,6 +178,5 @@ Composer.prototype.save = function (status) {
     self.resetTime();
     self.refreshPreview();
     self.form.body.focus();
-    document.dispatchEvent(new CustomEvent("liveblog:saved"));
   });
 };

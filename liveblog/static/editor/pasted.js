@@ -105,7 +105,6 @@ PastedLabels.prototype.publishEach = function () {
       if (!result.ok) return finish(result);
       published += 1;
       items[index].appendChild(el("span", { "class": "notice", text: " — published" }));
-      document.dispatchEvent(new CustomEvent("liveblog:saved"));
       return next(index + 1);
     });
   }

@@ -2,10 +2,47 @@
 // what opens under it (the edit form, two versions side by side, the history). No calls
 // to the API here: stream.js does those.
 import { el } from "./dom.js";
+import { updateFrame } from "./reader-frame.js";
 
 const STATUS_NAMES = { published: "Published", scheduled: "Scheduled", draft: "Draft", deleted: "Deleted" };
+// Longer updates show their start until opened: the stream stays a list to scan.
+const LONG_TEXT = 600;
+const LONG_BLOCKS = 3;
 
-export function entryItem(entry, isEditor, userId) {
+// The time an entry is listed by: its publication time, else (a draft) its creation.
+export function moment(entry) {
+  return entry.published_at || entry.created_at;
+}
+
+function words(entry) {
+  return [entry.headline || "", entry.author.name].concat(entry.blocks.map(function (block) {
+    return [block.markdown, block.text, block.author_name, block.title, block.caption, block.credit, block.alt]
+      .concat((block.markers || []).map(function (marker) { return marker.label; }))
+      .filter(Boolean).join(" ");
+  })).join(" ").toLowerCase();
+}
+
+const FILTERS = {
+  all: function () { return true; },
+  drafts: function (entry) { return entry.status === "draft"; },
+  review: function (entry) { return entry.review === "pending"; },
+  key: function (entry) { return entry.key_event; },
+  pinned: function (entry) { return entry.pinned; }
+};
+
+// Whether the entry passes the filter chosen and holds every word searched for.
+export function matches(entry, filter, searched) {
+  if (!FILTERS[filter](entry)) return false;
+  const text = words(entry);
+  return searched.every(function (word) { return text.indexOf(word) !== -1; });
+}
+
+function isLong(entry) {
+  const text = entry.blocks.reduce(function (total, block) { return total + (block.markdown || "").length; }, 0);
+  return text > LONG_TEXT || entry.blocks.length >= LONG_BLOCKS;
+}
+
+export function entryItem(entry, isEditor, userId, dates, shell) {
   const name = "update " + entry.id;
   function button(act, text, pressed) {
     const attrs = { type: "button", "data-act": act, "aria-label": text + " (" + name + ")" };
@@ -16,20 +53,24 @@ export function entryItem(entry, isEditor, userId) {
   let state = entry.status;
   if (entry.review === "pending") { status = "Waiting for review"; state = "pending"; }
   if (entry.review === "returned") { status = "Returned to author"; state = "pending"; }
+  const when = moment(entry);
   const meta = el("div", { "class": "item-meta" }, [
     el("span", { "class": "status status-" + state, text: status }),
     entry.label ? el("span", { "class": "item-label", text: entry.label }) : null,
+    el("time", { "class": "item-date", datetime: when, text: (entry.published_at ? "" : "created ") + dates.format(new Date(when)) }),
     el("span", { text: "by " + entry.author.name }),
     entry.pinned ? el("span", { "class": "status", text: "Pinned" }) : null,
     entry.key_event ? el("span", { "class": "status", text: "Key event" }) : null
   ]);
-  const body = el("div", { "class": "item-body" }, [
+  const long = isLong(entry);
+  const body = el("div", { "class": "item-body" + (long ? " collapsed" : ""), id: "item-body-" + entry.id }, [
     entry.review_note ? el("p", { "class": "review-note", text: "Editor's note: " + entry.review_note }) : null,
-    entry.headline ? el("h3", { text: entry.headline }) : null,
-    el("div", { html: entry.html })
-  ].concat((entry.corrections || []).map(function (correction) {
-    return el("p", { "class": "correction-note", text: "Correction: " + correction.note });
-  })));
+    updateFrame(shell, entry.reader_html, (entry.headline || "Update " + entry.id) + ", as readers see it")
+  ]);
+  const expand = long ? el("button", {
+    type: "button", "class": "link item-expand", "data-expand": "", "aria-expanded": "false",
+    "aria-controls": body.id, text: "Show all"
+  }) : null;
   const draft = entry.status === "draft";
   let buttons;
   if (isEditor) {
@@ -54,7 +95,7 @@ export function entryItem(entry, isEditor, userId) {
   }
   const actions = el("div", { "class": "item-actions" }, buttons);
   return el("li", { "class": "item", id: "item-" + entry.id, "data-id": entry.id, "data-version": entry.version }, [
-    meta, body, actions, el("div", { "class": "item-panel" })
+    meta, body, expand, actions, el("div", { "class": "item-panel" })
   ]);
 }
 
