@@ -18,7 +18,6 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from . import store
-from .embeds.uploads import stored_size
 from .errors import Conflict
 from .errors import FieldError
 from .errors import Forbidden
@@ -268,6 +267,9 @@ def _photo(fields: Fields, media_path: Path | str) -> Any:
     alt = photo.string("alt", required=True, max_length=300)
     if not present(url) or not present(alt):
         return None
+    # Here, not at the top: the core modules load Pillow only when a picture is read.
+    from .embeds.uploads import stored_size
+
     size = stored_size(url, media_path)
     if size is None:
         photo.error("url", "must be an upload of this site: POST the photo to /api/v1/uploads")
