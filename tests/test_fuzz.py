@@ -89,7 +89,7 @@ class Route:
 
 ROUTES = {
     "public.index": Route(),
-    "public.live_page": Route(("before",)),
+    "public.live_page": Route(("before", "after", "order")),
     "public.entry": Route(),
     "public.entry_history": Route(),
     "public.asset": Route(),
@@ -780,6 +780,8 @@ def _populate(app: Flask, errors: list[logging.LogRecord]) -> World:
         "name": [upload["url"].removeprefix("/media/"), "uploads", "uploads/"],
         "before": cursors,
         "cursor": cursors,
+        "after": cursors,
+        "order": ["oldest", "newest", "Oldest", "sideways"],
         "since": ["0", "1", "3", "5", "99"],
         "limit": ["1", "2", "200"],
         "key_events": ["1", "true", "YES", "on", "0"],
