@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from tests.factories import open_blog
 from tests.support import CHROMIUM
 from tests.support import CHROMIUM_ARGS
 from tests.support import needs_chromium
@@ -20,10 +21,7 @@ PLACES = {"type": "map", "center": {"lat": 35.2, "lon": 36.7}, "markers": [{"lat
 @pytest.fixture
 def page(live_server, api) -> Iterator[Any]:
     """The Arabic blog's live page, open in Chromium, with the problems it reports."""
-    api.as_role("admin").post(
-        "/api/v1/blogs",
-        json={"slug": SLUG, "title": "هجوم حماة", "status": "live", "language": "ar"},
-    )
+    open_blog(api, slug=SLUG, title="هجوم حماة", status="live", language="ar")
     api.post_entry(blog=SLUG, headline="الفصائل تدخل قمحانة", body="تقدّم.", pinned=True)
     api.post_entry(blog=SLUG, headline="قصف على طيبة الإمام", body="قصف.", key_event=True)
     for number in range(6):
