@@ -12,6 +12,7 @@ from flask import request
 from flask import send_file
 from flask import send_from_directory
 from flask import url_for
+from sqlalchemy.orm import Session
 
 from .. import db
 from .. import history
@@ -237,18 +238,29 @@ def live_page(slug: str) -> Response:
     return cached_for_readers(blog, request.full_path, build)
 
 
+def _readers_entry(session: Session, blog: Blog, entry_id: int) -> Entry:
+    """The entry a reader may ask for: published, or deleted (its pages answer 410); a
+    draft or a scheduled one is not there."""
+    found = store.get_entry(session, blog, entry_id)
+    if found.status in ("draft", "scheduled"):
+        raise NotFound(f"Live blog {blog.slug!r} has no update {entry_id}.")
+    return found
+
+
+def _removed_page(blog: Blog) -> Response:
+    body = render_page(blog, "gone.html", live_url=url_for(".live_page", slug=blog.slug))
+    return html_page(body, 410)
+
+
 @bp.get("/<slug:slug>/updates/<id:entry_id>")
 def entry(slug: str, entry_id: int) -> Response:
     blog = store.reader_blog(db.session(), slug)
 
     def build() -> Response:
         session = db.session()
-        found = store.get_entry(session, blog, entry_id)
-        if found.status in ("draft", "scheduled"):
-            raise NotFound(f"Live blog {slug!r} has no update {entry_id}.")
+        found = _readers_entry(session, blog, entry_id)
         if found.status == "deleted":
-            body = render_page(blog, "gone.html", live_url=url_for(".live_page", slug=slug))
-            return html_page(body, 410)
+            return _removed_page(blog)
         older, newer = store.neighbours(session, blog, found)
         view = entry_view(blog, found)
         body = render_page(
@@ -280,12 +292,9 @@ def entry_history(slug: str, entry_id: int) -> Response:
 
     def build() -> Response:
         session = db.session()
-        found = store.get_entry(session, blog, entry_id)
-        if found.status in ("draft", "scheduled"):
-            raise NotFound(f"Live blog {slug!r} has no update {entry_id}.")
+        found = _readers_entry(session, blog, entry_id)
         if found.status == "deleted":
-            body = render_page(blog, "gone.html", live_url=url_for(".live_page", slug=slug))
-            return html_page(body, 410)
+            return _removed_page(blog)
         view = entry_view(blog, found)
         oldest_first = store.revisions(session, found)[::-1]
         versions = history.published_versions(oldest_first, found.corrections)
