@@ -30,6 +30,8 @@ from tests.factories import open_blog
 from tests.factories import shut
 from tests.servers import PostgresDatabases
 from tests.support import BACKENDS
+from tests.support import CHROMIUM
+from tests.support import CHROMIUM_ARGS
 from tests.support import POSTGRES_URL
 
 
@@ -211,3 +213,14 @@ def live_server(demo_app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, every request kept on loopback (``CHROMIUM_ARGS``): one
+    per test module; each test opens its own context or page."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+    with sync_api.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

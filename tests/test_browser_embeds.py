@@ -9,8 +9,6 @@ from werkzeug.serving import make_server
 
 from tests.fakes import fake_server
 from tests.fakes import image_bytes
-from tests.support import CHROMIUM
-from tests.support import CHROMIUM_ARGS
 from tests.support import TWEET
 from tests.support import needs_chromium
 
@@ -76,14 +74,6 @@ def site(app, api, tiles):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Watched:

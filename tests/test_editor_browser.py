@@ -12,8 +12,6 @@ from tests.factories import make_user
 from tests.fakes import fake_server
 from tests.fakes import image_bytes
 from tests.support import AXE
-from tests.support import CHROMIUM
-from tests.support import CHROMIUM_ARGS
 from tests.support import TWEET
 from tests.support import TWEET_ANSWER
 from tests.support import needs_chromium
@@ -22,14 +20,6 @@ playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwr
 
 pytestmark = [needs_chromium, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 BLOG = "syria-hama-offensive"
-
-
-@pytest.fixture
-def browser():
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def preview(page):

@@ -25,8 +25,6 @@ from tests.fakes import fake_server
 from tests.fakes import image_bytes
 from tests.servers import Server
 from tests.servers import running
-from tests.support import CHROMIUM
-from tests.support import CHROMIUM_ARGS
 from tests.support import needs_chromium
 from tests.support import wait_until
 
@@ -98,14 +96,6 @@ def newsroom(site, elsewhere) -> Iterator[FakeServer]:
     with fake_server() as host:
         host.route("/article.html", article, content_type="text/html")
         yield host
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Article:

@@ -9,8 +9,6 @@ from werkzeug.serving import make_server
 
 from tests.fakes import fake_server
 from tests.fakes import image_bytes
-from tests.support import CHROMIUM
-from tests.support import CHROMIUM_ARGS
 from tests.support import needs_chromium
 
 playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
@@ -99,14 +97,6 @@ def permalinks(app, api, tiles):
 
 def _size(upload):
     return {"width": upload["width"], "height": upload["height"]}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def total_shift(browser, url, device, final_state):

@@ -20,8 +20,6 @@ from liveblog.cli import DEMO_EMAIL
 from tests.servers import Deployment
 from tests.servers import Server
 from tests.servers import running
-from tests.support import CHROMIUM
-from tests.support import CHROMIUM_ARGS
 from tests.support import needs_chromium
 
 playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
@@ -29,14 +27,6 @@ pytestmark = [needs_chromium, pytest.mark.parametrize("database_url", ["sqlite"]
 
 SLUG = "syria-hama-offensive"
 WITHIN_MS = 2000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

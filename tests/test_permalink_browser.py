@@ -2,7 +2,6 @@
 requested from anywhere but this site, sharing and copying work with JavaScript and
 without it, "Read more" opens from the keyboard, and "Last updated" keeps up."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,22 +11,12 @@ from liveblog import db
 from liveblog import store
 from liveblog.cli import DEMO_EMAIL
 from tests.editor_helpers import axe_violations
-from tests.support import CHROMIUM
-from tests.support import CHROMIUM_ARGS
 from tests.support import needs_chromium
 
 playwright = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 pytestmark = [needs_chromium, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 SLUG = "syria-hama-offensive"
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
