@@ -15,9 +15,9 @@ pytest.importorskip("playwright.sync_api", reason="needs the playwright package"
 
 pytestmark = [needs_chromium, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-# The editor's browser tests' fixtures: a Chromium, a page that fails on console errors,
-# and a user of each role.
-browser, page, users = editor_browser.browser, editor_browser.page, editor_browser.users
+# The editor's browser tests' fixtures: a page that fails on console errors, and a user of
+# each role.
+page, users = editor_browser.page, editor_browser.users
 
 
 @pytest.fixture
@@ -106,17 +106,18 @@ def test_the_map_picker_starts_at_the_last_map_fits_markers_and_reads_links(
     page.wait_for_selector("#markers li:has-text('35, 36')")
     assert page.is_hidden("#marker-error")
 
-    # Every marker is in view.
-    inside = page.evaluate(
+    # Every marker is in view once the map has finished zooming to fit them.
+    page.wait_for_function(
         """() => {
           const box = document.getElementById('map-picker').getBoundingClientRect();
-          return [...document.querySelectorAll('#map-picker .leaflet-interactive')].map(m => {
+          const markers = [...document.querySelectorAll('#map-picker .leaflet-interactive')];
+          return markers.length === 3 && markers.every(m => {
             const r = m.getBoundingClientRect();
             return r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom;
           });
-        }"""
+        }""",
+        timeout=5000,
     )
-    assert inside == [True, True, True]
 
     page.fill("#map-caption", "Northern Hama")
     image = tmp_path / "map.png"

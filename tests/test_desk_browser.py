@@ -7,7 +7,6 @@ from tests.editor_helpers import log_in_browser
 from tests.factories import make_user
 from tests.support import needs_chromium
 from tests.test_editor_browser import BLOG
-from tests.test_editor_browser import browser  # noqa: F401 (a fixture)
 from tests.test_editor_browser import page  # noqa: F401 (a fixture)
 from tests.test_editor_browser import tab_to
 
