@@ -507,15 +507,25 @@ def fan_out(token: str, readers: int, args: argparse.Namespace) -> dict:
 
 
 def page_paths(token: str) -> dict[str, str]:
-    """The pages measured: the live page, a permalink with a map, each feed."""
-    status, _, listing = api("GET", f"/api/v1/blogs/{SLUG}/entries?limit=100", token)
-    if status != 200:
-        raise SystemExit(f"Listing the demo's entries answered {status}")
-    mapped = next(
-        entry["id"]
-        for entry in listing["items"]
-        if any(block["type"] == "map" for block in entry["blocks"])
-    )
+    """The pages measured: the live page, a permalink with a map (the demo's, under however
+    many entries the fan-out rounds published), each feed."""
+    path: str | None = f"/api/v1/blogs/{SLUG}/entries?limit=100"
+    mapped = None
+    while mapped is None and path:
+        status, _, listing = api("GET", path, token)
+        if status != 200:
+            raise SystemExit(f"Listing the demo's entries answered {status}")
+        mapped = next(
+            (
+                entry["id"]
+                for entry in listing["items"]
+                if any(block["type"] == "map" for block in entry["blocks"])
+            ),
+            None,
+        )
+        path = listing["next"]
+    if mapped is None:
+        raise SystemExit("The demo blog has no entry with a map")
     return {
         "live": f"/{SLUG}/",
         "permalink (map)": f"/{SLUG}/updates/{mapped}",
