@@ -131,7 +131,25 @@ def front(
     yield from _front(f"sqlite:///{path}", workdir)
 
 
-def _front(url: str, workdir: Path) -> Iterator[Front]:
+@pytest.fixture(scope="module")
+def short_lived_front(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: str
+) -> Iterator[Front]:
+    """A front on SQLite whose copies expire after a second, and may be served stale (while
+    refetched behind) for one second more."""
+    workdir = tmp_path_factory.mktemp("front-short-lived")
+    path = workdir / "liveblog.sqlite"
+    shutil.copy(sqlite_template, path)
+    yield from _front(
+        f"sqlite:///{path}",
+        workdir,
+        LIVEBLOG_READER_MAX_AGE="1",
+        LIVEBLOG_READER_STALE_WHILE_REVALIDATE="1",
+    )
+
+
+def _front(url: str, workdir: Path, **settings: str) -> Iterator[Front]:
+    """The app behind nginx; ``settings`` are environment variables for the app."""
     deployment = prepare(url)
     nginx = Nginx(workdir / "nginx")
     server = Server(
@@ -143,7 +161,8 @@ def _front(url: str, workdir: Path) -> Iterator[Front]:
             "LIVEBLOG_READER_MAX_AGE": "300",
             "LIVEBLOG_READER_PAGE_SIZE": "2",
             "LIVEBLOG_TRUSTED_PROXIES": "1",
-        },
+        }
+        | settings,
     )
     try:
         server.start()
@@ -202,6 +221,21 @@ def test_readers_asking_at_once_after_a_change_cost_one_origin_request(front):
     assert all(b"Corrected." in answer.body for answer in answers)
     assert sorted({answer.cache for answer in answers}) == ["HIT", "MISS"]
     assert front.origin_requests(page, at_least=2) == 2  # before the change, once after it
+
+
+def test_readers_asking_at_once_for_an_expired_copy_cost_one_origin_request(short_lived_front):
+    front = short_lived_front
+    slug, _ = front.new_blog()
+    page = f"/{slug}/"
+    assert front.get(page).cache == "MISS"
+    time.sleep(2.5)  # past s-maxage and stale-while-revalidate: the copy may not be served
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda _: front.get(page), range(20)))
+
+    assert {answer.status for answer in answers} == {200}
+    # The first request for the page, and one refetch of the expired copy.
+    assert front.origin_requests(page, at_least=2) == 2
 
 
 @pytest.mark.parametrize(
