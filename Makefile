@@ -85,7 +85,7 @@ lighthouse: $(VENV)/installed .tools/lighthouse-$(LIGHTHOUSE_VERSION)
 	$(BIN)/python bench/lighthouse.py --details
 
 test: lint test-tools
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses=auto --dist=loadfile
 
 # Rewrite tests/golden/ (the demo's feeds and live page) from what the code renders now;
 # the diff of those files is then reviewed like code.
