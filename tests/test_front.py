@@ -238,6 +238,26 @@ def test_readers_asking_at_once_for_an_expired_copy_cost_one_origin_request(shor
     assert front.origin_requests(page, at_least=2) == 2
 
 
+def test_a_change_costs_one_render_when_the_copy_before_it_had_expired(short_lived_front):
+    front = short_lived_front
+    slug, _ = front.new_blog()
+    page = f"/{slug}/"
+    assert front.get(page).cache == "MISS"
+    time.sleep(2.5)  # the page's copy and the blog's seq both expired
+    front.post(slug, "After the quiet.")
+    before = front.server.log().count(f'"GET {page} HTTP/1.1" 200 ')
+
+    def ask_until_changed(_: int) -> bool:
+        return wait_until(lambda: b"After the quiet." in front.get(page).body)
+
+    # Readers at once, some learning the new seq and some still the old one.
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        assert all(pool.map(ask_until_changed, range(20)))
+
+    front.origin_requests(page, at_least=2)
+    assert front.server.log().count(f'"GET {page} HTTP/1.1" 200 ') - before == 1
+
+
 @pytest.mark.parametrize(
     "path, media_type",
     [

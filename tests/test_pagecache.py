@@ -229,6 +229,38 @@ def test_a_front_that_knows_a_newer_seq_gets_nothing_older(app, client, api, sto
     assert beyond.data == page.data  # the database is at seq: the same page, built again
 
 
+@pytest.mark.parametrize("through", ["flask", "memory"])
+def test_a_front_behind_the_blog_keeps_its_copy_rather_than_cost_a_second_render(
+    app, client, api, story, through
+):
+    """nginx refreshing what it keeps under the old seq's key is told to keep it; it asks
+    under the new seq's key once it learns that seq, and only that answer is rendered."""
+    kept = client.get("/hama/")
+    seq = int(client.get("/hama/seq").headers["Liveblog-Seq"])
+    api.post_entry(body="News the front has not heard of.")
+    if through == "memory":
+        assert b"News the front" in client.get("/hama/").data
+        wait_until_current(app)
+    behind = {"Liveblog-Seq": str(seq), "If-None-Match": kept.headers["ETag"]}
+
+    with statements_of_this_thread(app) as statements:
+        refreshed = client.get("/hama/", headers=behind)
+
+    assert (refreshed.status_code, refreshed.data) == (304, b"")
+    assert refreshed.headers["ETag"] == kept.headers["ETag"]
+    assert refreshed.headers["Cache-Control"] == kept.headers["Cache-Control"]
+    assert (statements == []) == (through == "memory")
+    # What the front asks once it knows the seq, or without a copy, is the blog as it is.
+    for headers in (
+        {**behind, "Liveblog-Seq": str(seq + 1)},
+        {"Liveblog-Seq": str(seq)},
+        {**behind, "If-None-Match": '"not one of ours"'},
+    ):
+        answer = client.get("/hama/", headers=headers)
+        assert answer.status_code == 200 and b"News the front" in answer.data, headers
+    assert client.get("/hama/", headers={"If-None-Match": kept.headers["ETag"]}).status_code == 200
+
+
 @pytest.mark.parametrize("raw", ["", "x", "-1", "1.5", "٣", "9" * 13])
 def test_a_seq_header_that_names_no_seq_sets_no_floor(app, client, story, raw):
     client.get("/hama/")

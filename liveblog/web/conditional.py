@@ -37,9 +37,26 @@ def cached_for_readers(
 
     The response may be kept by the page cache until the blog's next change.
     """
+    kept = pagecache.kept_copy_will_do(
+        pagecache.seq_floor(request.headers.get(pagecache.SEQ_HEADER)),
+        blog.last_seq,
+        request.headers.get("If-None-Match"),
+    )
+    if kept is not None:
+        return not_modified(kept, max_age)
     last_modified = max(blog.changed_at, blog.updated_at).replace(microsecond=0)
     pagecache.mark(request.environ, blog.id, blog.last_seq, last_modified)
     return conditional(blog_etag(blog, variant), last_modified, build, max_age)
+
+
+def not_modified(etag: str, max_age: int | None = None) -> Response:
+    """A 304 for a front that is behind the blog (``pagecache.kept_copy_will_do``): kept by
+    no page cache, as it names the front's copy, not the blog's current state."""
+    response = Response(status=304)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = shared_cache_control(max_age)
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 def blogs_etag(blogs: list[Blog], variant: str) -> str:

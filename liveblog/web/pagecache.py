@@ -18,9 +18,13 @@ none with NOTIFY or Redis.)
 
 A caching front that knows a blog's seq (``deploy/nginx/`` keys its copies on it) sends
 it as ``Liveblog-Seq``: no copy older than that is answered, so a process that has not
-heard of a commit yet cannot hand the front a page from before it.
+heard of a commit yet cannot hand the front a page from before it. A front still naming
+an older seq than the blog's, refreshing a copy it keeps under that seq, is told to keep
+it (``kept_copy_will_do``): it asks again under the new seq as soon as it learns it, and
+one render per change and URL is all a front costs.
 """
 
+import re
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +44,9 @@ MARK = "liveblog.page_cache.mark"  # the environ key views mark their responses 
 
 SEQ_HEADER = "Liveblog-Seq"  # a blog's seq: what /<slug>/seq answers, and what fronts send
 SEQ_ENVIRON = "HTTP_LIVEBLOG_SEQ"
+
+# The ETags reader responses carry (conditional._etag): a front's copy of one is named so.
+OUR_ETAG = re.compile(r'"[0-9a-f]{32}"')
 
 # Headers a 304 repeats from the 200 it stands for (RFC 9110, section 15.4.5).
 NOT_MODIFIED_HEADERS = frozenset({"cache-control", "content-location", "etag", "expires", "vary"})
@@ -113,6 +120,9 @@ class PageCache:
         copy = self._copies.get(key)
         if copy is None or copy.seq < at_least or not self._is_current(copy):
             return None
+        kept = kept_copy_will_do(at_least, copy.seq, if_none_match)
+        if kept is not None:
+            return "304 NOT MODIFIED", not_modified_for(kept, copy.not_modified), b""
         if client_is_current(if_none_match, if_modified_since, copy.etag, copy.last_modified):
             return "304 NOT MODIFIED", copy.not_modified, b""
         return copy.full
@@ -194,6 +204,27 @@ def seq_floor(raw: str | None) -> int:
     """
     seq = whole_number(raw or "", MAX_ID)
     return seq if seq is not None and seq <= MAX_ID else 0
+
+
+def kept_copy_will_do(at_least: int, seq: int, if_none_match: str | None) -> str | None:
+    """The ETag to confirm (304) when a front names ``at_least``, an older seq than the
+    blog's ``seq``, and asks with ``if_none_match`` whether the copy it keeps will do; None
+    when the request is not that.
+
+    Such a front is refreshing a copy it keeps under the old seq's key: a copy of that seq
+    or later, since none older is ever answered. Its readers move to the new seq's key as
+    soon as the front's copy of the seq expires, and are served afresh there; rendering the
+    new page for the old key too would cost the change a second render.
+    """
+    if not 0 < at_least < seq or if_none_match is None:
+        return None
+    etag = if_none_match.strip()
+    return etag if OUR_ETAG.fullmatch(etag) else None
+
+
+def not_modified_for(etag: str, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A 304's ``headers`` naming ``etag`` instead of the ETag they had."""
+    return [(name, value) for name, value in headers if name.lower() != "etag"] + [("ETag", etag)]
 
 
 def cache_key(scheme: str, path: str, query: str) -> str:
