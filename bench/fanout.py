@@ -55,6 +55,7 @@ from sqlalchemy import select
 
 from liveblog import accounts
 from liveblog import blogs
+from liveblog import desks
 from liveblog.db import Database
 from liveblog.models import Blog
 from liveblog.themes import THEMES_DIR
@@ -83,7 +84,8 @@ def raise_nofile(wanted: int) -> int:
 
 
 def prepare(url: str) -> str:
-    """Migrate ``url``, create a live blog, an admin, an editor; return the editor's token."""
+    """Migrate ``url``, create a live blog, an admin, an editor on the blog's desk; return
+    the editor's token."""
     database = Database(url)
     database.upgrade()
     themes = Themes(THEMES_DIR)
@@ -99,6 +101,7 @@ def prepare(url: str) -> str:
         }
         blogs.create_blog(session, themes, blog, admin)
         editor = accounts.create_user(session, EDITOR, "editor", None, "Bench editor")
+        desks.add_member(session, admin, SLUG, {"user": editor.id, "role": "editor"})
         return accounts.create_token(session, editor, "fan-out benchmark")
     finally:
         session.close()
