@@ -9,9 +9,9 @@ machine's own network):
 * ``app1``, ``app2`` (10.77.0.11, .12): ``liveblog serve`` (2 gevent workers each) on the
   shared database, Redis spreading "seq moved", publishing to Pushpin and purging nginx;
 * ``edge`` (10.77.0.20): nginx with deploy/nginx/ (upstream: both app hosts) and two
-  Pushpins with deploy/pushpin/ (routes: both app hosts, through a zurl each), which
-  share the readers: one Pushpin would need more open files than this machine allows
-  a process (20,000);
+  Pushpins with deploy/pushpin/ (routes: nginx's server for Pushpin, in front of both
+  app hosts; a zurl each), which share the readers: one Pushpin would need more open
+  files than this machine allows a process (20,000);
 * ``readers`` (10.77.0.30): this script, its reader processes, wrk.
 
 Then measures, one run each (figures in bench/README.md):
@@ -68,6 +68,7 @@ APP_PORT = 8000
 FRONT_PORT = 80
 STATIC_PORT = 8088
 PURGE_PORT = 8081
+PUSHPIN_ORIGIN = "127.0.0.1:8082"  # deploy/nginx/liveblog.conf: nginx's server for Pushpin
 PUBLISH_PORT = 5561  # deploy/pushpin/pushpin.conf's, before port_offset
 STREAM_PORT = 7999  # the same
 PUSHPIN_PORT_STEP = 100
@@ -347,17 +348,11 @@ def start_pushpin(cluster: Cluster, instance: int, grip_key: str) -> None:
             },
         )
     )
-    apps = ",".join(f"{address(host)}:{APP_PORT}" for host in APPS)
-    (config / "routes").write_text(shipped("pushpin", "routes", {"127.0.0.1:8000": apps}))
+    # Through the edge's nginx, which spreads Pushpin's requests over the app hosts and
+    # passes over a dead one (deploy/nginx/liveblog.conf).
+    (config / "routes").write_text(shipped("pushpin", "routes", {"127.0.0.1:8000": PUSHPIN_ORIGIN}))
     (config / "zurl.conf").write_text(
-        shipped(
-            "pushpin",
-            "zurl.conf",
-            {
-                "/var/run/zurl/": f"{run}/zurl/",
-                "allow=127.0.0.1": f"allow={','.join(address(host) for host in APPS)}",
-            },
-        )
+        shipped("pushpin", "zurl.conf", {"/var/run/zurl/": f"{run}/zurl/"})
     )
     cluster.spawn("edge", f"zurl{instance}", ["zurl", f"--config={config / 'zurl.conf'}"])
     command = ["pushpin", "--config", str(config / "pushpin.conf")]

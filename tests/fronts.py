@@ -34,19 +34,27 @@ needs_nginx = pytest.mark.skipif(
 
 @dataclass
 class Nginx:
-    """nginx with the shipped config in ``prefix``, in front of ``app_port``; streams go to
+    """nginx with the shipped config in ``prefix``, in front of ``app_port`` (after
+    ``dead_app_port``, a host that is down, when there is one); streams go to
     ``streams_port`` (Pushpin in production; the app itself serves them without it)."""
 
     prefix: Path
     app_port: int = 0
+    dead_app_port: int = 0
     streams_port: int = 0
     port: int = field(default_factory=free_port)
     purge_port: int = field(default_factory=free_port)
+    pushpin_origin_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def origin(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def pushpin_origin(self) -> str:
+        """Where Pushpin reaches the app hosts through this nginx."""
+        return f"http://{HOST}:{self.pushpin_origin_port}"
 
     @property
     def purge_url(self) -> str:
@@ -65,7 +73,10 @@ class Nginx:
         adapted = {
             "listen 80;": f"listen {HOST}:{self.port};",
             "listen 127.0.0.1:8081;": f"listen {HOST}:{self.purge_port};",
-            "server 127.0.0.1:8000;": f"server {HOST}:{self.app_port};",
+            "listen 127.0.0.1:8082;": f"listen {HOST}:{self.pushpin_origin_port};",
+            "server 127.0.0.1:8000;": " ".join(
+                f"server {HOST}:{port};" for port in (self.dead_app_port, self.app_port) if port
+            ),
             "server 127.0.0.1:7999;": f"server {HOST}:{self.streams_port or self.app_port};",
             "/var/cache/nginx/liveblog": str(self.prefix / "cache"),
         }

@@ -21,10 +21,13 @@ import pytest
 
 from liveblog import publishing
 from liveblog import store
+from tests.fronts import Nginx
+from tests.fronts import needs_nginx
 from tests.servers import Deployment
 from tests.servers import Pushpin
 from tests.servers import Server
 from tests.servers import SseReader
+from tests.servers import free_port
 from tests.servers import prepare
 from tests.servers import running
 from tests.support import BACKENDS
@@ -204,6 +207,40 @@ def test_a_change_pushpin_was_not_told_of_reaches_readers_through_their_next_lin
     finally:
         for reader in readers:
             reader.close()
+
+
+@needs_nginx
+def test_through_nginx_a_gap_is_filled_by_a_live_host_when_the_first_is_down(
+    sqlite_template, tmp_path
+):
+    """Pushpin routed to nginx's server for it (deploy/nginx/), which passes over an app
+    host that is down: the next link Pushpin asks to fill a gap reaches one that is up."""
+    path = tmp_path / "liveblog.sqlite"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    deployment = prepare(url)
+    server = Server(url, tmp_path)
+    nginx = Nginx(tmp_path / "nginx", app_port=server.port, dead_app_port=free_port())
+    pushpin = Pushpin(nginx.pushpin_origin_port, KEY, tmp_path)
+    server.extra_env.update(LIVEBLOG_GRIP_URL=pushpin.publish_url, LIVEBLOG_GRIP_KEY=KEY)
+    try:
+        with running(server):
+            nginx.start()
+            with running(pushpin):
+                front = Front(server, pushpin, deployment)
+                readers = front.readers(3)
+                with deployment.session() as session:
+                    editor = store.get_user_by_email(session, "desk@news.example")
+                    publishing.create_entry(
+                        session, deployment.themes, "hama", {"body": "Unannounced."}, editor
+                    )
+                front.post("Announced.")
+                for reader in readers:
+                    assert reader.wait_for_seq(2, 15), reader.ids()
+                    assert reader.ids() == [1, 2]
+                    reader.close()
+    finally:
+        nginx.stop()
 
 
 def signature(key: str, expires_in: float) -> str:
