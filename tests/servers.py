@@ -433,6 +433,10 @@ def _is_free(port: int) -> bool:
         return True
 
 
+class PortTaken(AssertionError):
+    """A process exited at start-up because a port probed free was taken meanwhile."""
+
+
 def free_port_offset() -> int:
     """A port_offset that puts every port of Pushpin's handler on a free port."""
     for _ in range(50):
@@ -491,6 +495,9 @@ class Pushpin:
     rundir: Path | None = None
 
     def __post_init__(self) -> None:
+        self._choose_ports()
+
+    def _choose_ports(self) -> None:
         # Free ports are only probed, not held: none may be the origin's, not yet listening.
         while len({self.origin_port, self.port, *self._handler_ports()}) < 6:
             self.port, self.offset = free_port(), free_port_offset()
@@ -506,7 +513,20 @@ class Pushpin:
     def publish_url(self) -> str:
         return f"http://{HOST}:{PUBLISH_PORT + self.offset}/"
 
-    def start(self, timeout: float = 20) -> None:
+    def start(self, timeout: float = 20, attempts: int = 3) -> None:
+        """Start zurl and Pushpin; if one exits at once (a probed port was taken in the
+        meantime, by a test running in parallel), again on other ports."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start(timeout)
+                return
+            except PortTaken:
+                if attempt == attempts:
+                    raise
+                self.port, self.offset = free_port(), free_port_offset()
+                self._choose_ports()
+
+    def _start(self, timeout: float) -> None:
         # IPC socket paths must fit in 107 bytes: not under pytest's long tmp_path.
         self.rundir = Path(tempfile.mkdtemp(prefix="pp-", dir="/tmp"))
         zurl_ipc = self.rundir / "zurl"
@@ -534,6 +554,9 @@ class Pushpin:
         self._spawn("pushpin", ["pushpin", "--config", str(config / "pushpin.conf"), "-m"])
         try:
             wait_until(self._up, timeout, "Pushpin did not come up", interval=0.05)
+        except PortTaken:
+            self.kill()
+            raise
         except AssertionError as failure:
             self.kill()
             raise AssertionError(f"{failure}:\n{self.log()}") from None
@@ -557,6 +580,11 @@ class Pushpin:
         exited."""
         for process in self.processes:
             if process.poll() is not None:
+                log = self.log() + "".join(
+                    path.read_text(errors="replace") for path in self.workdir.glob("pushpin-*.log")
+                )
+                if "Address already in use" in log or "address in use" in log.lower():
+                    raise PortTaken(f"{process.args[0]} exited: a port was taken")
                 raise AssertionError(f"{process.args[0]} exited")
         assert self.rundir is not None
         if not _wired(self.rundir):
