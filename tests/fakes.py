@@ -24,6 +24,7 @@ class Route:
     content_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = ()
     delay: float = 0.0  # seconds before answering
+    gate: threading.Event | None = None  # answer once it is set (at most 10 s later)
     send_length: bool = True  # False: no Content-Length, the body ends when the connection does
 
 
@@ -71,6 +72,8 @@ class FakeServer:
                 )
                 if route.delay:
                     time.sleep(route.delay)
+                if route.gate is not None:
+                    route.gate.wait(10)
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
                 for name, value in route.headers:

@@ -141,12 +141,15 @@ def test_a_timeout_is_tried_again_later_by_itself(app, api, provider):
 
 
 def test_an_edit_made_while_the_look_up_runs_is_kept(app, api, provider):
-    provider.route("/x/oembed", json.dumps(TWEET_ANSWER), delay=0.3)
+    app.config["OEMBED_TIMEOUT"] = 10  # the provider answers when the test lets it
+    answer = threading.Event()
+    provider.route("/x/oembed", json.dumps(TWEET_ANSWER), gate=answer)
     entry = api.post_entry(body=f"Before.\n\n{TWEET}")
     worker = threading.Thread(target=lookups_of(app).run_once)
     worker.start()
     wait_until(lambda: provider.requests, message="the look-up never started")
     edited = api.edit_entry(entry, headline="Checked by the desk")
+    answer.set()
     assert edited.status_code == 200
     worker.join()
     done = current(api, entry)
