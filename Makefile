@@ -84,10 +84,10 @@ vendor-leaflet:
 lighthouse: $(VENV)/installed .tools/lighthouse-$(LIGHTHOUSE_VERSION)
 	$(BIN)/python bench/lighthouse.py --details
 
-# Four workers even on two cores: the suite waits on servers and browsers more than it
-# computes (11 min here, against 17 run serially and 13 with two workers).
+# One worker per core, a test file each at a time (13 min on two cores, 17 serially). Four
+# workers took 11 min but made timing-sensitive tests fail under the load.
 test: lint test-tools
-	$(BIN)/pytest --numprocesses=4 --dist=worksteal
+	$(BIN)/pytest --numprocesses=auto --dist=loadfile
 
 # Rewrite tests/golden/ (the demo's feeds and live page) from what the code renders now;
 # the diff of those files is then reviewed like code.
