@@ -9,7 +9,6 @@ import codecs
 import itertools
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -51,7 +50,7 @@ _numbers = itertools.count(1)
 # Ports probed here are bound later, by the server they are given to. They come from this
 # test worker's own range, below the ports the kernel picks for outgoing connections and
 # for bind(0) (32768 and up on Linux), so neither a parallel worker nor a connection takes
-# one in between; each run starts at a random place in it, so two runs at once rarely meet.
+# one in between.
 PORT_RANGES, PORT_RANGE_SIZE, LOWEST_PORT = 8, 2500, 12000
 
 
@@ -59,8 +58,7 @@ def _worker_ports() -> Iterator[int]:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "").removeprefix("gw")
     index = int(worker) % PORT_RANGES if worker.isdigit() else PORT_RANGES - 1
     first = LOWEST_PORT + index * PORT_RANGE_SIZE
-    start = first + random.randrange(PORT_RANGE_SIZE)
-    return itertools.cycle([*range(start, first + PORT_RANGE_SIZE), *range(first, start)])
+    return itertools.cycle(range(first, first + PORT_RANGE_SIZE))
 
 
 _ports = _worker_ports()
