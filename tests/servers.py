@@ -47,29 +47,10 @@ LIVEBLOG = Path(sys.executable).with_name("liveblog")
 _numbers = itertools.count(1)
 
 
-# Ports probed here are bound later, by the server they are given to. They come from this
-# test worker's own range, below the ports the kernel picks for outgoing connections and
-# for bind(0) (32768 and up on Linux), so neither a parallel worker nor a connection takes
-# one in between.
-PORT_RANGES, PORT_RANGE_SIZE, LOWEST_PORT = 8, 2500, 12000
-
-
-def _worker_ports() -> Iterator[int]:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "").removeprefix("gw")
-    index = int(worker) % PORT_RANGES if worker.isdigit() else PORT_RANGES - 1
-    first = LOWEST_PORT + index * PORT_RANGE_SIZE
-    return itertools.cycle(range(first, first + PORT_RANGE_SIZE))
-
-
-_ports = _worker_ports()
-
-
 def free_port() -> int:
-    """A port nothing listens on now, from this worker's range."""
-    for port in itertools.islice(_ports, PORT_RANGE_SIZE):
-        if _is_free(port):
-            return port
-    raise AssertionError("every port of this test worker's range is taken")
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
 
 
 # Server-Sent Events
