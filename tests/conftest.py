@@ -28,6 +28,8 @@ from tests.factories import app_config
 from tests.factories import make_user
 from tests.factories import open_blog
 from tests.factories import shut
+from tests.fakes import fake_server
+from tests.fakes import image_bytes
 from tests.servers import PostgresDatabases
 from tests.support import BACKENDS
 from tests.support import CHROMIUM
@@ -224,3 +226,13 @@ def browser() -> Iterator[Any]:
         launched = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def tiles(demo_app: Flask) -> Iterator[Any]:
+    """Map tiles from a tile server on 127.0.0.1, so the demo's maps show without the
+    internet."""
+    with fake_server() as server:
+        server.route("/tiles/*", image_bytes((256, 256), "PNG"), content_type="image/png")
+        demo_app.config["MAP_TILE_URL"] = server.url("/tiles/{z}/{x}/{y}.png")
+        yield server

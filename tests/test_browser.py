@@ -2,8 +2,6 @@
 
 import pytest
 
-from tests.fakes import fake_server
-from tests.fakes import image_bytes
 from tests.support import CHROMIUM
 from tests.support import CHROMIUM_ARGS
 from tests.support import needs_chromium
@@ -24,15 +22,6 @@ def page():
         page = browser.new_page()
         yield page
         browser.close()
-
-
-@pytest.fixture
-def tiles(demo_app):
-    """Map tiles from a tile server on 127.0.0.1, so the demo's map shows without the internet."""
-    with fake_server() as server:
-        server.route("/tiles/*", image_bytes((256, 256), "PNG"), content_type="image/png")
-        demo_app.config["MAP_TILE_URL"] = server.url("/tiles/{z}/{x}/{y}.png")
-        yield server
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -6,7 +6,6 @@ import pytest
 from liveblog import store
 from tests import test_editor_browser as editor_browser
 from tests.editor_helpers import log_in_browser
-from tests.fakes import fake_server
 from tests.fakes import image_bytes
 from tests.support import needs_chromium
 from tests.test_editor_browser import BLOG
@@ -18,15 +17,6 @@ pytestmark = [needs_chromium, pytest.mark.parametrize("database_url", ["sqlite"]
 # The editor's browser tests' fixtures: a page that fails on console errors, and a user of
 # each role.
 page, users = editor_browser.page, editor_browser.users
-
-
-@pytest.fixture
-def tiles(demo_app):
-    """A tile server on 127.0.0.1, so the maps reach nothing outside."""
-    with fake_server() as server:
-        server.route("/tiles/*", image_bytes((256, 256), "PNG"), content_type="image/png")
-        demo_app.config["MAP_TILE_URL"] = server.url("/tiles/{z}/{x}/{y}.png")
-        yield server
 
 
 def composer(page, live_server, users):
