@@ -45,6 +45,7 @@ class Nginx:
     port: int = field(default_factory=free_port)
     purge_port: int = field(default_factory=free_port)
     pushpin_origin_port: int = field(default_factory=free_port)
+    compressor_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -74,6 +75,8 @@ class Nginx:
             "listen 80;": f"listen {HOST}:{self.port};",
             "listen 127.0.0.1:8081;": f"listen {HOST}:{self.purge_port};",
             "listen 127.0.0.1:8082;": f"listen {HOST}:{self.pushpin_origin_port};",
+            "listen 127.0.0.1:8083;": f"listen {HOST}:{self.compressor_port};",
+            "server 127.0.0.1:8083;": f"server {HOST}:{self.compressor_port};",
             "server 127.0.0.1:8000;": " ".join(
                 f"server {HOST}:{port};" for port in (self.dead_app_port, self.app_port) if port
             ),
