@@ -216,6 +216,17 @@ def test_a_reader_url_fetched_twice_costs_one_origin_request(front):
     assert front.origin_requests("/") - before <= 1
 
 
+def test_a_path_that_names_no_blog_goes_to_the_app_unkept(front):
+    slug, entries = front.new_blog(1)
+    author = re.search(rb'href="(/authors/[^"]+)"', front.get(f"/{slug}/").body)
+    assert author is not None
+    for path, status in ((author.group(1).decode(), 200), ("/authors/nobody", 404)):
+        answers = [front.get(path) for _ in range(2)]
+        assert [answer.status for answer in answers] == [status, status], path
+        assert {answer.cache for answer in answers} == {"BYPASS"}, path
+    assert front.get("/uploads/").status == 404
+
+
 def test_a_revalidation_is_answered_by_the_front(front):
     slug, _ = front.new_blog()
     first = front.get(f"/{slug}/")
