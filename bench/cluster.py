@@ -17,11 +17,13 @@ machine's own network):
 Then measures, one run each (figures in bench/README.md):
 
 1. fan-out through Pushpin at each ``--readers`` count: publish -> received p50, p99, max,
-   missed and duplicated; the app hosts' CPU seconds per published entry (and the edge's);
-   the TCP connections the app hosts hold while every reader waits;
+   missed and duplicated, and the streams the server closed (each reader reconnects with
+   Last-Event-ID, as EventSource does); the app hosts' CPU seconds per published entry
+   (and the edge's); the TCP connections the app hosts hold while every reader waits;
 2. pages through the front: req/s of the live page, its 304, a permalink with a map and
-   each feed, against the same bytes served by the same nginx as static files; origin
-   requests per URL after one change;
+   each feed, in identity and in brotli (as browsers ask), against the same bytes served
+   by the same nginx as static files, and nginx's cache alone (one look-up, in identity);
+   origin requests per URL after one change;
 3. bytes on the wire: identity, gzip and brotli for the same pages;
 4. removal: from a DELETE to the last front or worker serving the removed text;
 5. failover: with readers connected and an entry published every 100 ms, ``kill -9`` of
@@ -67,6 +69,7 @@ SWITCH = f"{PREFIX}switch"
 APP_PORT = 8000
 FRONT_PORT = 80
 STATIC_PORT = 8088
+CACHE_ALONE_PORT = 8089
 PURGE_PORT = 8081
 PUSHPIN_ORIGIN = "127.0.0.1:8082"  # deploy/nginx/liveblog.conf: nginx's server for Pushpin
 PUBLISH_PORT = 5561  # deploy/pushpin/pushpin.conf's, before port_offset
@@ -401,6 +404,8 @@ def start_edge(cluster: Cluster, grip_key: str, pushpins: int) -> None:
                 "events { worker_connections 60000; }",
                 "http {",
                 "    access_log off;",
+                "    sendfile on;",  # as a distribution's nginx.conf has it
+                "    tcp_nopush on;",
                 *(
                     f"    {kind}_temp_path {temp / kind};"
                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -408,6 +413,13 @@ def start_edge(cluster: Cluster, grip_key: str, pushpins: int) -> None:
                 "    include liveblog/liveblog.conf;",
                 # The same bytes as static files, served by the same workers: the yardstick.
                 f"    server {{ listen {edge}:{STATIC_PORT}; root {prefix / 'static'}; }}",
+                # nginx's cache alone: one look-up, no seq, no encodings, kept for an hour.
+                f"    server {{ listen {edge}:{CACHE_ALONE_PORT}; location / {{",
+                "        proxy_pass http://liveblog_app; proxy_http_version 1.1;",
+                '        proxy_set_header Connection ""; proxy_set_header Host $host;',
+                '        proxy_set_header Accept-Encoding ""; proxy_cache liveblog;',
+                '        proxy_cache_key "alone $request_uri"; proxy_cache_valid 200 1h;',
+                "        proxy_ignore_headers Cache-Control Expires Vary; } }",
                 "}",
             ]
         )
@@ -495,7 +507,7 @@ def fan_out(token: str, readers: int, args: argparse.Namespace) -> dict:
         f"  p50 {result['p50']:.0f} ms  p99 {result['p99']:.0f} ms  max {result['max']:.0f} ms  "
         f"missed {result['missed']}  duplicated {result['duplicated']}  "
         f"app CPU {app_cpu * 1000:.1f} ms/entry  edge CPU {edge_cpu * 1000:.1f} ms/entry  "
-        f"app connections while readers wait: {held}",
+        f"app connections while readers wait: {held}" + fanout.reconnections(result),
         flush=True,
     )
     return result
@@ -531,28 +543,41 @@ def page_paths(token: str) -> dict[str, str]:
 
 
 def through_front(paths: dict[str, str], token: str, args: argparse.Namespace) -> dict:
+    """Each URL through the front, as asked without compression and as browsers ask
+    (brotli), against the same bytes served by the same nginx as a static file, and (in
+    identity) by nginx's cache alone, a location with one look-up and none of the front's
+    keys or encodings."""
     print("\npages through the front, against the same bytes as static files:", flush=True)
     static = args.work / "nginx" / "static"
     results: dict[str, dict] = {}
     for name, path in paths.items():
-        status, headers, body = get(EDGE, path)
-        if status != 200:
-            raise SystemExit(f"{path} answered {status} through the front")
-        file = re.sub(r"\W+", "-", name)
-        (static / file).write_bytes(body)
-        runs = {"front": wrk(f"http://{EDGE[0]}{path}", args)}
-        if name == "live":
-            etag = {"If-None-Match": headers["etag"]}
-            runs["front 304"] = wrk(f"http://{EDGE[0]}{path}", args, etag)
-        runs["static"] = wrk(f"http://{EDGE[0]}:{STATIC_PORT}/{file}", args)
-        results[name] = runs
-        share = 100 * runs["front"]["rps"] / runs["static"]["rps"]
-        print(
-            f"  {name:16} front {runs['front']['rps']:>9,.0f} req/s  static "
-            f"{runs['static']['rps']:>9,.0f} req/s  ({share:.0f}%)"
-            + (f"  304 {runs['front 304']['rps']:,.0f} req/s" if "front 304" in runs else ""),
-            flush=True,
-        )
+        results[name] = {}
+        for coding, asked in (("identity", {}), ("br", {"Accept-Encoding": "gzip, deflate, br"})):
+            status, headers, body = get(EDGE, path, asked)
+            if status != 200 or headers.get("content-encoding", "identity") != coding:
+                raise SystemExit(f"{path} answered {status} {headers} through the front")
+            file = re.sub(r"\W+", "-", f"{name} {coding}")
+            (static / file).write_bytes(body)
+            runs = {"front": wrk(f"http://{EDGE[0]}{path}", args, asked)}
+            runs["static"] = wrk(f"http://{EDGE[0]}:{STATIC_PORT}/{file}", args)
+            if coding == "identity":
+                runs["cache alone"] = wrk(f"http://{EDGE[0]}:{CACHE_ALONE_PORT}{path}", args)
+            if name == "live":
+                etag = {"If-None-Match": headers["etag"], **asked}
+                runs["front 304"] = wrk(f"http://{EDGE[0]}{path}", args, etag)
+            results[name][coding] = runs
+            share = 100 * runs["front"]["rps"] / runs["static"]["rps"]
+            print(
+                f"  {name:16} {coding:8} front {runs['front']['rps']:>9,.0f} req/s  static "
+                f"{runs['static']['rps']:>9,.0f} req/s  ({share:.0f}%)"
+                + (
+                    f"  nginx's cache alone {runs['cache alone']['rps']:,.0f} req/s"
+                    if "cache alone" in runs
+                    else ""
+                )
+                + (f"  304 {runs['front 304']['rps']:,.0f} req/s" if "front 304" in runs else ""),
+                flush=True,
+            )
     return results
 
 
@@ -728,7 +753,7 @@ def failover(cluster: Cluster, token: str, args: argparse.Namespace) -> dict:
         f"  published {len(sent)}, refused {len(failures)} {failures[:3]}; longest gap between "
         f"published entries around the kill {gap:.2f} s; readers missed {result['missed']}, "
         f"duplicated {result['duplicated']}; p99 {result['p99']:.0f} ms, max {result['max']:.0f} ms; "
-        f"longest a reader heard nothing {silence:.2f} s",
+        f"longest a reader heard nothing {silence:.2f} s" + fanout.reconnections(result),
         flush=True,
     )
     return result

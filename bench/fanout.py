@@ -182,10 +182,64 @@ class RoundFailed(Exception):
     """The readers could not be served; the next backend may still run."""
 
 
-class Reader(asyncio.Protocol):
-    """One SSE stream: de-chunks the body, parses ``id:`` and ``data:``, timestamps events."""
+class Stream:
+    """One reader, as a browser's EventSource is: when its connection closes, it waits the
+    ``retry:`` the server named and reconnects with ``Last-Event-ID``, so the server replays
+    what it missed (and a fresh connection may deliver some events late, not never)."""
 
-    def __init__(self) -> None:
+    def __init__(self, address: tuple[str, int], path: str) -> None:
+        self.address, self.path = address, path
+        self.entry_ids = array("q")
+        self.times = array("d")
+        self.last_id = -1
+        self.retry = 3.0  # EventSource's default, until the server names its own
+        self.out_of_order = 0
+        self.reconnects = 0
+        self.finished = False  # the round is over: a closed connection is not reopened
+        self.given_up = False  # a reconnection failed
+        self.error = ""
+        self.connection: Reader | None = None
+
+    async def open(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        host, port = self.address
+        _, reader = await loop.create_connection(lambda: Reader(self), host, port)
+        resume = f"Last-Event-ID: {self.last_id}\r\n" if self.last_id >= 0 else ""
+        request = (
+            f"GET {self.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Accept: text/event-stream\r\n{resume}\r\n"
+        )
+        assert reader.transport is not None
+        reader.transport.write(request.encode())
+        self.connection = reader
+        await asyncio.wait_for(asyncio.shield(reader.opened), timeout)
+
+    def lost(self, why: str) -> None:
+        if not self.finished:
+            self.error = self.error or why
+            asyncio.get_running_loop().create_task(self.reconnect())
+
+    async def reconnect(self) -> None:
+        self.reconnects += 1
+        await asyncio.sleep(self.retry)
+        try:
+            await self.open(30)
+        except (OSError, TimeoutError) as error:
+            self.given_up = True
+            self.error = f"{self.error}; reconnecting: {error!r}"
+
+    def close(self) -> None:
+        self.finished = True
+        if self.connection is not None and self.connection.transport is not None:
+            self.connection.transport.abort()
+
+
+class Reader(asyncio.Protocol):
+    """One connection of a Stream: de-chunks the body, parses ``id:``, ``data:`` and
+    ``retry:``, timestamps events."""
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
         self.raw = bytearray()
@@ -193,12 +247,7 @@ class Reader(asyncio.Protocol):
         self.chunk_left = 0
         self.skip_crlf = False
         self.text = bytearray()
-        self.entry_ids = array("q")
-        self.times = array("d")
-        self.last_id = -1
-        self.out_of_order = 0
-        self.closed = False
-        self.error = ""
+        self.ended = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -218,6 +267,8 @@ class Reader(asyncio.Protocol):
                 return
         self.dechunk()
         self.parse(now)
+        if self.ended and self.transport is not None:
+            self.transport.close()
 
     def dechunk(self) -> None:
         raw = self.raw
@@ -234,7 +285,7 @@ class Reader(asyncio.Protocol):
                 size = int(bytes(raw[:end]).split(b";")[0], 16)
                 del raw[: end + 2]
                 if size == 0:
-                    self.closed = True
+                    self.ended = True
                     return
                 self.chunk_left = size
             take = min(self.chunk_left, len(raw))
@@ -245,6 +296,7 @@ class Reader(asyncio.Protocol):
                 self.skip_crlf = True
 
     def parse(self, now: float) -> None:
+        stream = self.stream
         while True:
             end = self.text.find(b"\n\n")
             if end < 0:
@@ -257,78 +309,74 @@ class Reader(asyncio.Protocol):
                     seq = int(line[3:])
                 elif line.startswith(b"data:"):
                     data = line[5:]
-                elif line.startswith(b"retry:") and not self.opened.done():
-                    self.opened.set_result(None)
+                elif line.startswith(b"retry:"):
+                    stream.retry = int(line[6:]) / 1000
+                    if not self.opened.done():
+                        self.opened.set_result(None)
             if seq is None or data is None:
                 continue  # retry, keep-alive
-            if seq <= self.last_id:
-                self.out_of_order += 1
-            self.last_id = seq
+            if seq <= stream.last_id:
+                stream.out_of_order += 1
+            stream.last_id = seq
             found = ENTRY_ID.search(data)  # cheaper than json.loads at 20,000 readers
             if found is not None:
-                self.entry_ids.append(int(found[1]))
-                self.times.append(now)
+                stream.entry_ids.append(int(found[1]))
+                stream.times.append(now)
 
     def fail(self, message: str) -> None:
-        self.error = self.error or message
         if not self.opened.done():
             self.opened.set_exception(ConnectionError(message))
         if self.transport is not None:
             self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
+        why = str(exc or "closed by the server")
         if not self.opened.done():
-            self.opened.set_exception(ConnectionError(str(exc or "closed before the stream")))
-
-
-async def open_reader(address: tuple[str, int], path: str, timeout: float) -> Reader:
-    loop = asyncio.get_running_loop()
-    host, port = address
-    _, reader = await loop.create_connection(Reader, host, port)
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n"
-    assert reader.transport is not None
-    reader.transport.write(request.encode())
-    await asyncio.wait_for(asyncio.shield(reader.opened), timeout)
-    return reader
+            self.opened.set_exception(ConnectionError(f"{why} before the stream"))
+        else:
+            self.stream.lost(why)
 
 
 async def hold_readers(
     control: Connection, address: tuple[str, int], path: str, count: int
 ) -> None:
     loop = asyncio.get_running_loop()
-    readers: list[Reader] = []
+    streams: list[Stream] = []
     failures: list[str] = []
     batch = 100
+
+    async def opened(stream: Stream) -> Stream:
+        await stream.open(30)
+        return stream
+
     for low in range(0, count, batch):
-        opened = await asyncio.gather(
-            *(open_reader(address, path, 30) for _ in range(min(batch, count - low))),
+        results = await asyncio.gather(
+            *(opened(Stream(address, path)) for _ in range(min(batch, count - low))),
             return_exceptions=True,
         )
-        for result in opened:
-            if isinstance(result, Reader):
-                readers.append(result)
+        for result in results:
+            if isinstance(result, Stream):
+                streams.append(result)
             else:
                 failures.append(repr(result))
         if failures:  # the server is not keeping up: do not wait on every batch
             failures += ["not attempted"] * (count - low - min(batch, count - low))
             break
-    control.send(("connected", len(readers), failures[:5], len(failures)))
+    control.send(("connected", len(streams), failures[:5], len(failures)))
 
     command, expected, timeout = await loop.run_in_executor(None, control.recv)
     assert command == "finish"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(len(r.entry_ids) >= expected or r.closed for r in readers):
+        if all(len(s.entry_ids) >= expected or s.given_up for s in streams):
             break
         await asyncio.sleep(0.05)
+    for stream in streams:
+        stream.close()
     results = [
-        (r.entry_ids.tobytes(), r.times.tobytes(), r.out_of_order, r.closed, r.error)
-        for r in readers
+        (s.entry_ids.tobytes(), s.times.tobytes(), s.out_of_order, s.reconnects, s.error)
+        for s in streams
     ]
-    for reader in readers:
-        if reader.transport is not None:
-            reader.transport.abort()
     control.send(("results", results))
 
 
@@ -433,8 +481,9 @@ def publish(
     return sent
 
 
-PerReader = tuple[array, array, int, bool, str]
-"""What one reader saw: entry ids, their arrival times, ids out of order, closed, error."""
+PerReader = tuple[array, array, int, int, str]
+"""What one reader saw: entry ids, their arrival times, ids out of order, reconnections,
+why its connection closed first."""
 
 
 def start_readers(
@@ -492,11 +541,11 @@ def collect(
         if not control.poll(drain + 60):
             raise SystemExit("A reader process did not send its results in time")
         _, results = control.recv()
-        for ids_raw, times_raw, out_of_order, closed, error in results:
+        for ids_raw, times_raw, out_of_order, reconnects, error in results:
             ids, times = array("q"), array("d")
             ids.frombytes(ids_raw)
             times.frombytes(times_raw)
-            per_reader.append((ids, times, out_of_order, closed, error))
+            per_reader.append((ids, times, out_of_order, reconnects, error))
     return per_reader
 
 
@@ -513,8 +562,9 @@ def summarise(per_reader: list[PerReader], sent: dict[int, float]) -> dict:
     """Publish -> received latencies (ms) over every reader and event, and per reader the
     entries missed and duplicated against ``sent`` (entry id -> send time)."""
     latencies: list[float] = []
-    missed = duplicated = extra = out_of_order_total = closed_early = 0
-    for ids, times, out_of_order, closed, _error in per_reader:
+    missed = duplicated = extra = out_of_order_total = reconnects_total = 0
+    closed: list[str] = []
+    for ids, times, out_of_order, reconnects, error in per_reader:
         seen: dict[int, int] = {}
         for entry_id, received in zip(ids, times, strict=True):
             if entry_id not in sent:
@@ -526,7 +576,9 @@ def summarise(per_reader: list[PerReader], sent: dict[int, float]) -> dict:
         missed += len(sent) - len(seen)
         duplicated += sum(n - 1 for n in seen.values())
         out_of_order_total += out_of_order
-        closed_early += closed
+        reconnects_total += reconnects
+        if error:
+            closed.append(error)
     return {
         "events": len(latencies),
         "p50": percentile(latencies, 50),
@@ -537,8 +589,20 @@ def summarise(per_reader: list[PerReader], sent: dict[int, float]) -> dict:
         "duplicated": duplicated,
         "extra": extra,
         "out_of_order": out_of_order_total,
-        "closed": closed_early,
+        "reconnects": reconnects_total,
+        "closed": len(closed),
+        "closed_why": sorted(set(closed))[:5],
     }
+
+
+def reconnections(result: dict) -> str:
+    """What the summary says of streams the server closed, for a round's line."""
+    if not result["closed"]:
+        return ""
+    return (
+        f"; {result['closed']} streams closed by the server, reconnected "
+        f"{result['reconnects']} times with Last-Event-ID (e.g. {result['closed_why'][:2]})"
+    )
 
 
 def run_round(
@@ -616,7 +680,8 @@ def run_round(
         f"missed {result['missed']}  duplicated {result['duplicated']}  "
         f"RSS {result['rss_before_mb']:.0f} -> {result['rss_with_mb']:.0f} MB "
         f"({result['kb_per_reader']:.1f} kB/reader)  idle queries/s "
-        + (f"{qps:.2f} ({qps_note})" if qps is not None else "n/a"),
+        + (f"{qps:.2f} ({qps_note})" if qps is not None else "n/a")
+        + reconnections(result),
         flush=True,
     )
     return result
@@ -675,7 +740,7 @@ def report(results: list[dict], args: argparse.Namespace) -> None:
         )
     problems = [
         f"{r['backend']}/{r['readers']}: extra {r['extra']}, out of order {r['out_of_order']}, "
-        f"streams closed {r['closed']}"
+        f"streams closed {r['closed']} (reconnected {r['reconnects']} times)"
         for r in results
         if "failed" not in r and (r["extra"] or r["out_of_order"] or r["closed"])
     ]
