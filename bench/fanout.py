@@ -199,6 +199,7 @@ class Stream:
         self.given_up = False  # a reconnection failed
         self.error = ""
         self.connection: Reader | None = None
+        self.reconnecting: asyncio.Task[None] | None = None
 
     async def open(self, timeout: float) -> None:
         loop = asyncio.get_running_loop()
@@ -212,24 +213,33 @@ class Stream:
         assert reader.transport is not None
         reader.transport.write(request.encode())
         self.connection = reader
-        await asyncio.wait_for(asyncio.shield(reader.opened), timeout)
+        try:
+            await asyncio.wait_for(asyncio.shield(reader.opened), timeout)
+        except TimeoutError:
+            reader.transport.abort()
+            raise
 
     def lost(self, why: str) -> None:
+        """The stream's open connection closed: reconnect, unless the round is over."""
         if not self.finished:
             self.error = self.error or why
-            asyncio.get_running_loop().create_task(self.reconnect())
+            self.reconnecting = asyncio.get_running_loop().create_task(self.reconnect())
 
     async def reconnect(self) -> None:
         self.reconnects += 1
         await asyncio.sleep(self.retry)
+        if self.finished:
+            return
         try:
             await self.open(30)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError) as error:  # EventSource, too, stops on a non-200
             self.given_up = True
             self.error = f"{self.error}; reconnecting: {error!r}"
 
     def close(self) -> None:
         self.finished = True
+        if self.reconnecting is not None:
+            self.reconnecting.cancel()
         if self.connection is not None and self.connection.transport is not None:
             self.connection.transport.abort()
 
@@ -248,6 +258,7 @@ class Reader(asyncio.Protocol):
         self.skip_crlf = False
         self.text = bytearray()
         self.ended = False
+        self.failed = False  # not a stream (an error status): never reconnected
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -324,6 +335,7 @@ class Reader(asyncio.Protocol):
                 stream.times.append(now)
 
     def fail(self, message: str) -> None:
+        self.failed = True
         if not self.opened.done():
             self.opened.set_exception(ConnectionError(message))
         if self.transport is not None:
@@ -333,7 +345,7 @@ class Reader(asyncio.Protocol):
         why = str(exc or "closed by the server")
         if not self.opened.done():
             self.opened.set_exception(ConnectionError(f"{why} before the stream"))
-        else:
+        elif not self.failed and self.opened.exception() is None:
             self.stream.lost(why)
 
 
