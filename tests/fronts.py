@@ -140,6 +140,16 @@ class Nginx:
         except OSError:
             return False
 
+    def kept_keys(self) -> set[str]:
+        """The keys of every copy in the cache (nginx writes each into its file)."""
+        return {
+            line[len(b"KEY: ") :].decode()
+            for path in (self.prefix / "cache").rglob("*")
+            if path.is_file()
+            for line in path.read_bytes().split(b"\n", 8)[:8]
+            if line.startswith(b"KEY: ")
+        }
+
     def log(self) -> str:
         logs = self.prefix / "logs"
         return "\n".join(
