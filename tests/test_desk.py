@@ -1,7 +1,6 @@
 """The editors' stream and presence: every entry an editor may see (drafts too) and who is
 editing which, woken by the blog's desk_seq on the readers' notifier, across processes."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -153,13 +152,11 @@ def test_a_draft_saved_by_another_process_reaches_the_stream(
     try:
         with other.sessions() as session:
             author = store.get_user_by_email(session, api.user.email)
-            started = time.monotonic()
             publishing.create_entry(
                 session, Themes(), "hama", {"body": "Elsewhere.", "status": "draft"}, author
             )
-        event = stream.event()
-        assert event["data"]["items"][0]["status"] == "draft"
-        assert time.monotonic() - started < 2
+        event = stream.event()  # within 2 s of the commit: a poll or a NOTIFY, not a heartbeat
+        assert event is not None and event["data"]["items"][0]["status"] == "draft"
     finally:
         other.engine.dispose()
 

@@ -177,7 +177,7 @@ def test_a_failing_front_is_retried_and_never_fails_the_editor(app, api, fronts,
     entry = api.post_entry(body="Casualty figures, unconfirmed.")
     started = time.monotonic()
     assert delete(api, entry) == 204
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 3.0  # retrying on the request would take 7 s
     purger = purger_of(app)
     wait_until(lambda: purger.abandoned == 2, 5, "the dead front was never given up")
     settled(app)

@@ -187,13 +187,14 @@ def test_a_hub_answering_500_is_retried_and_the_publish_is_unaffected(app, api, 
 def test_a_hub_that_is_down_does_not_affect_the_publish(app, api, hub):
     hub.stop()  # nothing listens on its port any more
     notifier = notifier_of(app)
-    notifier.attempts, notifier.backoff = 2, 5.0
+    notifier.attempts, notifier.backoff = 2, 10.0
     started = time.monotonic()
     response = api.post("/api/v1/blogs/hama/entries", json={"body": "Rebels advance."})
     assert response.status_code == 201
-    assert time.monotonic() - started < 4.0  # waiting for the pings would take 5 s
+    # Waiting for the pings would take 10 s; a loaded machine has taken 5 s to post.
+    assert time.monotonic() - started < 7.0
     # Every feed is tried notifier.attempts times, with a pause between, then given up.
-    wait_until(lambda: notifier.abandoned == len(HAMA_FEEDS), 8, "not every ping was given up")
+    wait_until(lambda: notifier.abandoned == len(HAMA_FEEDS), 14, "not every ping was given up")
     assert notifier.failures == notifier.attempts * len(HAMA_FEEDS)
     assert notifier.delivered == 0
 
