@@ -19,7 +19,8 @@ Then measures, one run each (figures in bench/README.md):
 1. fan-out through Pushpin at each ``--readers`` count: publish -> received p50, p99, max,
    missed and duplicated, and the streams the server closed (each reader reconnects with
    Last-Event-ID, as EventSource does); the app hosts' CPU seconds per published entry
-   (and the edge's); the TCP connections the app hosts hold while every reader waits;
+   (and the edge's); the TCP connections the app hosts hold while every reader waits, and
+   the requests they get while the readers sit through ``--quiet`` seconds of no news;
 2. pages through the front: req/s of the live page, its 304, a permalink with a map and
    each feed, in identity and in brotli (as browsers ask), against the same bytes served
    by the same nginx as static files, and nginx's cache alone (one look-up, in identity);
@@ -494,6 +495,7 @@ def fan_out(token: str, readers: int, args: argparse.Namespace) -> dict:
     try:
         time.sleep(args.settle)
         held = sum(established(host, APP_PORT) for host in APPS)
+        asked_while_quiet = requests_while_quiet(args)
         app_before, edge_before = cpu_seconds(APPS), cpu_seconds(("edge",))
         sent = fanout.publish(EDGE, token, args.entries, args.interval, f"cluster/{readers}", SLUG)
         per_reader = fanout.collect(clients, args.entries, args.drain)
@@ -503,14 +505,29 @@ def fan_out(token: str, readers: int, args: argparse.Namespace) -> dict:
         fanout.stop_readers(clients)
     result = {"readers": readers, **fanout.summarise(per_reader, sent)}
     result |= {"app_cpu": app_cpu, "edge_cpu": edge_cpu, "app_connections": held}
+    result |= {"quiet_seconds": args.quiet, "app_requests_while_quiet": asked_while_quiet}
     print(
         f"  p50 {result['p50']:.0f} ms  p99 {result['p99']:.0f} ms  max {result['max']:.0f} ms  "
         f"missed {result['missed']}  duplicated {result['duplicated']}  "
         f"app CPU {app_cpu * 1000:.1f} ms/entry  edge CPU {edge_cpu * 1000:.1f} ms/entry  "
-        f"app connections while readers wait: {held}" + fanout.reconnections(result),
+        f"app connections while readers wait: {held}, "
+        f"app requests in {args.quiet:.0f} quiet seconds: {asked_while_quiet}"
+        + fanout.reconnections(result),
         flush=True,
     )
     return result
+
+
+def requests_while_quiet(args: argparse.Namespace) -> int:
+    """The requests reaching the app hosts (their access logs) while every reader holds its
+    stream and nothing is published for ``args.quiet`` seconds: a quiet blog's cost."""
+    marks = {host: len(cluster_log_lines(args.work, host)) for host in APPS}
+    time.sleep(args.quiet)
+    return sum(
+        '"GET ' in line
+        for host in APPS
+        for line in cluster_log_lines(args.work, host)[marks[host] :]
+    )
 
 
 def page_paths(token: str) -> dict[str, str]:
@@ -775,6 +792,12 @@ def main() -> None:
         "--connect-timeout", type=float, default=900, help="most seconds for all readers to connect"
     )
     parser.add_argument("--settle", type=float, default=3)
+    parser.add_argument(
+        "--quiet",
+        type=float,
+        default=130,
+        help="seconds of each round with readers connected and nothing published",
+    )
     parser.add_argument("--drain", type=float, default=30)
     parser.add_argument(
         "--pushpins", type=int, default=2, help="Pushpin instances on the edge (each holds a share)"
