@@ -36,8 +36,15 @@ log = logging.getLogger(__name__)
 USER_AGENT = "Liveblog GRIP publisher"
 # Pushpin takes publish requests of up to 1,000,000 bytes by default.
 MAX_BATCH_BYTES = 500_000
-# Seconds a stream may stay quiet before Pushpin asks its next link whether it missed one.
-NEXT_LINK_TIMEOUT = 120
+# Seconds a stream may stay quiet before Pushpin asks its next link whether it missed a
+# change that no later publish has shown missing (its host died between commit and publish).
+# Pushpin asks for the streams that share a period together, once the first of them has
+# waited it: with one period for all (120 s), 20,000 readers who took minutes to connect had
+# the app asked for 1,182 next links in 30 s halfway through, the readers' connections
+# reaching it fell from about 110 a second to 10-40, and those still connecting waited past
+# 30 s (bench/README.md). So each stream draws a period of its own, and a long one: a host
+# dying in that instant is rare, and the next change shows the gap anyway.
+NEXT_LINK_TIMEOUTS = range(1800, 3600)
 # Pushpin answers a publish with a status and a word.
 MAX_ANSWER_BYTES = 65_536
 
@@ -78,17 +85,20 @@ def _cstring(data: bytes) -> str:
     return data.decode().replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n")
 
 
-def hold_stream(channel_name: str, prev_id: int, next_link: str, keep_alive: int) -> dict[str, str]:
+def hold_stream(
+    channel_name: str, prev_id: int, next_link: str, next_link_timeout: int, keep_alive: int
+) -> dict[str, str]:
     """Response headers that have Pushpin hold an event stream open on ``channel_name``,
     after ``prev_id``, sending the keep-alive comment every ``keep_alive`` idle seconds.
 
     Pushpin requests ``next_link`` when a publish does not follow on from the stream's last
-    id, or after NEXT_LINK_TIMEOUT quiet seconds: its answer is appended to the stream.
+    id, or after ``next_link_timeout`` quiet seconds (one of NEXT_LINK_TIMEOUTS): its answer
+    is appended to the stream.
     """
     return {
         "Grip-Hold": "stream",
         "Grip-Channel": f"{channel_name}; prev-id={prev_id}",
-        "Grip-Link": f"<{next_link}>; rel=next; timeout={NEXT_LINK_TIMEOUT}",
+        "Grip-Link": f"<{next_link}>; rel=next; timeout={next_link_timeout}",
         "Grip-Keep-Alive": f"{_cstring(KEEP_ALIVE)}; format=cstring; timeout={keep_alive}",
     }
 

@@ -427,10 +427,12 @@ def test_a_signed_stream_gets_the_replay_and_a_hold_on_the_blogs_channel(api, cl
     assert held.status_code == 200 and held.headers["Content-Length"]  # not a stream
     assert held.mimetype == "text/event-stream"
     assert held.headers["X-Accel-Buffering"] == "no"
-    assert stream_headers(held) == {
+    headers = stream_headers(held)
+    link, _, timeout = headers.pop("Grip-Link").rpartition("; timeout=")
+    assert link == "</hama/events>; rel=next" and int(timeout) in grip.NEXT_LINK_TIMEOUTS
+    assert headers == {
         "Grip-Hold": "stream",
         "Grip-Channel": "blog-1; prev-id=3",
-        "Grip-Link": "</hama/events>; rel=next; timeout=120",
         "Grip-Keep-Alive": ": keep-alive\\n\\n; format=cstring; timeout=1",
     }
     # Byte for byte what the app's own stream sends.
@@ -438,6 +440,16 @@ def test_a_signed_stream_gets_the_replay_and_a_hold_on_the_blogs_channel(api, cl
     caught_up = client.get("/hama/events", headers=SIGNED)
     assert caught_up.get_data() == b"retry: 3000\n\n"
     assert caught_up.headers["Grip-Channel"] == "blog-1; prev-id=3"
+
+
+def test_quiet_streams_ask_their_next_link_rarely_and_each_at_its_own_time(api, client):
+    """Pushpin asks for every stream of one quiet period at once: the periods are spread."""
+    periods = {
+        int(client.get("/hama/events", headers=SIGNED).headers["Grip-Link"].rpartition("=")[2])
+        for _ in range(40)
+    }
+    assert len(periods) > 20
+    assert min(periods) >= 1800 and max(periods) < 3600  # half an hour to an hour
 
 
 def test_pushpins_next_link_gets_what_its_stream_missed_after_grip_last(api, client):

@@ -6,6 +6,7 @@ commit's changes are published to it. Any other request is served by the app its
 """
 
 import logging
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -310,6 +311,7 @@ def _held_stream(state: Live, blog: Blog, since: int, first: bool) -> Response:
                 grip.channel(blog.id),
                 position,
                 url_for("live.events", slug=blog.slug),
+                random.choice(grip.NEXT_LINK_TIMEOUTS),
                 max(1, round(state.heartbeat)),
             )
     return Response(b"".join(sent), mimetype="text/event-stream", headers=headers)
