@@ -31,7 +31,7 @@ Then measures, one run each (figures in bench/README.md):
    every process of one app host: what readers missed, and the gap in publishing.
 
 Run as root from the repository root: ``.venv/bin/python bench/cluster.py`` (about
-10 minutes; ``--help`` for the options). Needs ip, nginx with the brotli filter, pushpin,
+20 minutes; ``--help`` for the options). Needs ip, nginx with the brotli filter, pushpin,
 zurl, condure (``make test-tools``), Debian's postgresql and redis-server, and wrk (installed
 with apt-get if missing). Everything is torn down at the end, on failure too.
 """
