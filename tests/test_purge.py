@@ -106,7 +106,7 @@ def test_a_deletion_refreshes_the_blog_at_every_front_and_again_later(app, api, 
     started = time.monotonic()
     assert delete(api, entry) == 204
     for front in fronts:  # within seconds, not the s-maxage a front would keep the copy
-        assert front.wait_for(1) == ["/purge/hama/"]
+        assert front.wait_for(1, timeout=3.0) == ["/purge/hama/"]
     latency = time.monotonic() - started
     settled(app)
     assert [front.paths for front in fronts] == [["/purge/hama/"] * 2] * 2
