@@ -3,6 +3,7 @@ updates published one by one, and bare links completed on an open reader page.""
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -51,6 +52,16 @@ def provider(demo_app):
         yield server
 
 
+def labels_of_the_last_hours() -> list[str]:
+    """Three labels, oldest first, of moments 3, 2 and 1 hours (and some minutes) ago.
+
+    A label names the most recent such time of day, so fixed times would fall on either
+    side of now at some hours (0815 and 0930 are yesterday's at 07:05, after today's 0700).
+    """
+    now = utcnow()
+    return [f"UPDATE {now - timedelta(hours=h, minutes=15 * h):%H%M} GMT" for h in (3, 2, 1)]
+
+
 def compose(page, origin, editor):
     log_in_browser(page, origin, editor.email)
     page.goto(f"{origin}/editor/blogs/{BLOG}/")
@@ -95,19 +106,16 @@ def test_the_label_can_stay_as_text(live_server, editor, page):
 
 def test_pasted_updates_are_published_one_each(live_server, editor, page):
     compose(page, live_server, editor)
+    oldest, middle, newest = labels_of_the_last_hours()
     pasted = (
-        "UPDATE 0930 GMT: Regime airstrikes on Ariha.\n\n"
-        "UPDATE 0815 GMT: Ahrar al-Sham joins the offensive.\n\nMore on that.\n\n"
-        "UPDATE 0700 GMT: Fighting near Kawkab overnight."
+        f"{newest}: Regime airstrikes on Ariha.\n\n"
+        f"{middle}: Ahrar al-Sham joins the offensive.\n\nMore on that.\n\n"
+        f"{oldest}: Fighting near Kawkab overnight."
     )
     page.fill("#body", pasted)
     page.wait_for_selector("#paste-split:has-text('This looks like 3 updates — publish as 3?')")
     listed = page.locator("#paste-split li").all_inner_texts()
-    assert [re.sub(r",.*", "", line) for line in listed] == [
-        "UPDATE 0700 GMT",
-        "UPDATE 0815 GMT",
-        "UPDATE 0930 GMT",
-    ]
+    assert [re.sub(r",.*", "", line) for line in listed] == [oldest, middle, newest]
     page.click("#paste-split button:has-text('Publish as 3 updates')")
     page.wait_for_selector("#composer-status:has-text('Published 3 updates.')")
     assert page.input_value("#body") == ""
@@ -115,9 +123,9 @@ def test_pasted_updates_are_published_one_each(live_server, editor, page):
     for words in ("Fighting near Kawkab", "Ahrar al-Sham joins", "Regime airstrikes"):
         labels[words] = entry_json(page, live_server, item_showing(page, words))["label"]
     assert labels == {
-        "Fighting near Kawkab": "UPDATE 0700 GMT",
-        "Ahrar al-Sham joins": "UPDATE 0815 GMT",
-        "Regime airstrikes": "UPDATE 0930 GMT",
+        "Fighting near Kawkab": oldest,
+        "Ahrar al-Sham joins": middle,
+        "Regime airstrikes": newest,
     }
 
 
@@ -163,18 +171,19 @@ def test_a_failed_look_up_warns_the_editor_who_retries(
 
 def test_pasted_updates_stop_at_the_first_refused_and_keep_the_rest(live_server, editor, page):
     compose(page, live_server, editor)
+    oldest, middle, newest = labels_of_the_last_hours()
     brackets = "[" * 2001  # more than one entry may hold: refused with a 422
     page.fill(
         "#body",
-        f"UPDATE 0700 GMT: Fighting near Kawkab.\n\nUPDATE 0815 GMT: {brackets}\n\n"
-        "UPDATE 0930 GMT: Regime airstrikes on Ariha.",
+        f"{oldest}: Fighting near Kawkab.\n\n{middle}: {brackets}\n\n"
+        f"{newest}: Regime airstrikes on Ariha.",
     )
     page.click("#paste-split button:has-text('Publish as 3 updates')")
     status = page.wait_for_selector("#composer-status:has-text('Published 1 of 3 updates')")
     assert "still in the text box" in status.inner_text()
     page.problems.clear()  # the browser logs the refused request
     assert page.input_value("#body") == (
-        f"UPDATE 0815 GMT: {brackets}\n\nUPDATE 0930 GMT: Regime airstrikes on Ariha."
+        f"{middle}: {brackets}\n\n{newest}: Regime airstrikes on Ariha."
     )
     item_showing(page, "Fighting near Kawkab")
     assert page.evaluate(FIND_SHOWING, "Regime airstrikes on Ariha") is None
