@@ -14,13 +14,18 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import jwt
 import pytest
+from sqlalchemy import update
 
+from liveblog import grip
 from liveblog import publishing
 from liveblog import store
+from liveblog.models import Change
+from liveblog.models import utcnow
 from tests.fronts import Nginx
 from tests.fronts import needs_nginx
 from tests.servers import Deployment
@@ -188,16 +193,46 @@ def test_a_reader_resumes_through_pushpin_after_last_event_id(front):
         back.close()
 
 
-def test_a_change_pushpin_was_not_told_of_reaches_readers_through_their_next_link(front):
-    """A commit from a process without GRIP settings is not published; the next one's
-    prev-id shows Pushpin the gap, and it asks the app for what its streams missed."""
+def commit_unannounced(deployment: Deployment, seconds_ago: float = 0) -> None:
+    """Commit an entry from a process without GRIP settings, as a host that died between
+    its commit and its publish leaves it: in the log, never published. ``seconds_ago``
+    dates its change back."""
+    with deployment.session() as session:
+        editor = store.get_user_by_email(session, "desk@news.example")
+        publishing.create_entry(
+            session, deployment.themes, "hama", {"body": "Unannounced."}, editor
+        )
+    if seconds_ago:
+        seq, moment = deployment.last_seq(), utcnow() - timedelta(seconds=seconds_ago)
+        with deployment.session() as session:
+            session.execute(update(Change).where(Change.seq == seq).values(created_at=moment))
+            session.commit()
+
+
+def test_a_change_its_host_never_published_comes_with_the_next_publish_at_once(front):
+    """The next publish repeats it: without, Pushpin would hold the next for 5 s, waiting for
+    the one missing, before the streams asked for it."""
     readers = front.readers(3)
     try:
-        with front.deployment.session() as session:
-            editor = store.get_user_by_email(session, "desk@news.example")
-            publishing.create_entry(
-                session, front.deployment.themes, "hama", {"body": "Unannounced."}, editor
-            )
+        act_and_wait(front, readers, lambda: front.post("Published."))
+        # 1 s after a channel's first subscription, Pushpin has its streams ask their next
+        # links (SUBSCRIBED_DELAY in its engine): past that, only a publish can fill the gap.
+        time.sleep(1.5)
+        commit_unannounced(front.deployment)
+        act_and_wait(front, readers, lambda: front.post("Announced."))
+        for reader in readers:
+            assert reader.ids() == [1, 2, 3]
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def test_an_older_change_pushpin_was_not_told_of_reaches_readers_through_their_next_link(front):
+    """Too old to be repeated, it is still in the log: the next publish's prev-id shows
+    Pushpin the gap, and it asks the app for what its streams missed."""
+    readers = front.readers(3)
+    try:
+        commit_unannounced(front.deployment, seconds_ago=grip.REPEAT_SECONDS + 5)
         front.post("Announced.")
         for reader in readers:
             assert reader.wait_for_seq(2, 15), reader.ids()
@@ -229,11 +264,7 @@ def test_through_nginx_a_gap_is_filled_by_a_live_host_when_the_first_is_down(
             with running(pushpin):
                 front = Front(server, pushpin, deployment)
                 readers = front.readers(3)
-                with deployment.session() as session:
-                    editor = store.get_user_by_email(session, "desk@news.example")
-                    publishing.create_entry(
-                        session, deployment.themes, "hama", {"body": "Unannounced."}, editor
-                    )
+                commit_unannounced(deployment, seconds_ago=grip.REPEAT_SECONDS + 5)
                 front.post("Announced.")
                 for reader in readers:
                     assert reader.wait_for_seq(2, 15), reader.ids()

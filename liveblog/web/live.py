@@ -41,6 +41,7 @@ from ..models import BLOG_DELETED
 from ..models import Blog
 from ..models import Change
 from ..models import Entry
+from ..models import utcnow
 from ..signals import changes_committed
 from ..signals import desk_moved
 from ..validation import whole_number
@@ -158,21 +159,31 @@ def _queue_for_pushpin(
 def _publish_items(
     app: Flask, events: RecentEvents, changes: list[Committed]
 ) -> list[dict[str, Any]]:
-    """What Pushpin is sent for ``changes``: each event as streams and long-polls get it."""
+    """What Pushpin is sent for ``changes``: each event as streams and long-polls get it,
+    after the blog's recent changes that this publish does not hold already (``grip.recent``).
+    """
     final_status = {change.blog_id: change.status for change in changes}
+    included: dict[int, int] = {}  # each blog's last seq in these items
+    now = utcnow()
     items = []
     with app.app_context():
         for change in changes:
-            loaded = events.since(change.blog_id, change.seq - 1, change.seq) or []
-            event = next((e for e in loaded if e.seq == change.seq), None)
-            if event is None:
+            since = max(included.get(change.blog_id, 0), change.seq - 1 - grip.REPEAT_MAX)
+            loaded = [
+                e
+                for e in events.since(change.blog_id, since, change.seq) or []
+                if e.seq <= change.seq
+            ]
+            if not loaded or loaded[-1].seq != change.seq:
                 log.warning("change %s:%s is not in the log", change.blog_id, change.seq)
                 continue
-            body = _changes_body(change.seq, change.status, False, [event])
-            # Streams stop with the blog, unless it went live again since.
-            ends = _ends(event) and final_status[change.blog_id] in FINAL_STATUSES
-            response = jsonify(body).get_data()
-            items += grip.publish_items(grip.channel(change.blog_id), event, response, ends)
+            included[change.blog_id] = change.seq
+            for event in [*grip.recent(loaded[:-1], now), loaded[-1]]:
+                body = _changes_body(event.seq, change.status, False, [event])
+                # Streams stop with the blog, unless it went live again since.
+                ends = _ends(event) and final_status[change.blog_id] in FINAL_STATUSES
+                response = jsonify(body).get_data()
+                items += grip.publish_items(grip.channel(change.blog_id), event, response, ends)
     return items
 
 
