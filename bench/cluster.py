@@ -28,7 +28,9 @@ Then measures, one run each (figures in bench/README.md):
 3. bytes on the wire: identity, gzip and brotli for the same pages;
 4. removal: from a DELETE to the last front or worker serving the removed text;
 5. failover: with readers connected and an entry published every 100 ms, ``kill -9`` of
-   every process of one app host: what readers missed, and the gap in publishing.
+   every process of one app host right after it committed an entry it could not publish:
+   what readers missed, the gap in publishing, the longest a reader heard nothing, how
+   long that entry took to reach them all, and the refused requests committed all the same.
 
 Run as root from the repository root: ``.venv/bin/python bench/cluster.py`` (about
 20 minutes; ``--help`` for the options). Needs ip, nginx with the brotli filter, pushpin,
@@ -228,9 +230,14 @@ def get(
 
 
 def api(
-    method: str, path: str, token: str, body: dict | None = None, headers: dict | None = None
+    method: str,
+    path: str,
+    token: str,
+    body: dict | None = None,
+    headers: dict | None = None,
+    host: tuple[str, int] = EDGE,
 ) -> tuple[int, dict[str, str], dict]:
-    connection = http.client.HTTPConnection(*EDGE, timeout=30)
+    connection = http.client.HTTPConnection(*host, timeout=30)
     try:
         sent = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         connection.request(method, path, json.dumps(body) if body else None, sent | (headers or {}))
@@ -704,26 +711,59 @@ def removal(token: str) -> dict:
     return {"last_ms": last * 1000, "still_served": missing}
 
 
+def committed_unconfirmed(
+    token: str, sent: dict[int, float], attempted: dict[int, float]
+) -> dict[int, float]:
+    """The failover's entries the killed host committed but never answered for (entry id
+    -> when it was asked for): readers must get them too."""
+    _, _, page = api("GET", f"/api/v1/blogs/{SLUG}/entries?limit=200", token)
+    found: dict[int, float] = {}
+    for entry in page["items"]:
+        number = re.search(r"Failover (\d+)\.", entry["html"])
+        if number and entry["id"] not in sent:
+            found[int(entry["id"])] = attempted[int(number.group(1))]
+    return found
+
+
 def failover(cluster: Cluster, token: str, args: argparse.Namespace) -> dict:
     print(
-        f"\nfailover: {args.failover_readers:,} readers, an entry every 100 ms, app1 killed:",
+        f"\nfailover: {args.failover_readers:,} readers, an entry every 100 ms, app1 killed "
+        "right after committing one it could not publish:",
         flush=True,
     )
     clients = fanout.start_readers(
         EDGE, f"/{SLUG}/events?since={current_seq()}", args.failover_readers, args
     )
     sent: dict[int, float] = {}
+    attempted: dict[int, float] = {}
     failures: list[str] = []
     successes: list[float] = []
     killed_at = 0.0
+    unpublished: dict[int, float] = {}
     try:
 
         def killer() -> None:
+            """app1 dies between a commit and its publish: cut from the edge (so its
+            publish goes nowhere), asked for an entry, killed once it answers, then
+            reconnected (so the edge hears a closed port, as from a dead host)."""
             nonlocal killed_at
             time.sleep(args.failover_seconds / 3)
+            blackhole = ["blackhole", f"{address('edge')}/32"]
+            cluster.ip("-n", PREFIX + "app1", "route", "add", *blackhole)
+            sent_at = time.monotonic()
+            status, _, entry = api(
+                "POST",
+                f"/api/v1/blogs/{SLUG}/entries",
+                token,
+                {"body": "Failover, never published."},
+                host=(address("app1"), APP_PORT),
+            )
+            if status == 201:
+                unpublished[int(entry["id"])] = sent_at
             killed_at = time.monotonic()
             for pid in namespace_pids("app1"):
                 os.kill(pid, signal.SIGKILL)
+            cluster.ip("-n", PREFIX + "app1", "route", "del", *blackhole)
 
         thread = threading.Thread(target=killer)
         thread.start()
@@ -732,7 +772,7 @@ def failover(cluster: Cluster, token: str, args: argparse.Namespace) -> dict:
         while time.monotonic() - began < args.failover_seconds:
             n += 1
             try:
-                sent_at = time.monotonic()
+                sent_at = attempted[n] = time.monotonic()
                 status, _, entry = api(
                     "POST", f"/api/v1/blogs/{SLUG}/entries", token, {"body": f"Failover {n}."}
                 )
@@ -745,6 +785,10 @@ def failover(cluster: Cluster, token: str, args: argparse.Namespace) -> dict:
                 failures.append(repr(error))
             time.sleep(max(0.0, sent_at + 0.1 - time.monotonic()))
         thread.join()
+        if not unpublished:
+            raise SystemExit("app1 did not take the entry it was to leave unpublished")
+        unconfirmed = committed_unconfirmed(token, sent, attempted)
+        sent |= unconfirmed | unpublished
         per_reader = fanout.collect(clients, len(sent), args.drain)
     finally:
         fanout.stop_readers(clients)
@@ -759,18 +803,33 @@ def failover(cluster: Cluster, token: str, args: argparse.Namespace) -> dict:
         ),
         default=float("nan"),
     )
+    [(unpublished_id, unpublished_at)] = unpublished.items()
+    unpublished_late = max(
+        (
+            received - unpublished_at
+            for ids, times, *_ in per_reader
+            for entry_id, received in zip(ids, times, strict=True)
+            if entry_id == unpublished_id
+        ),
+        default=float("nan"),
+    )
     result = {
         **fanout.summarise(per_reader, sent),
         "published": len(sent),
         "failed": failures,
+        "committed_unconfirmed": len(unconfirmed),
+        "unpublished_reached_all_s": unpublished_late,
         "gap_s": gap,
         "reader_silence_s": silence,
     }
     print(
-        f"  published {len(sent)}, refused {len(failures)} {failures[:3]}; longest gap between "
+        f"  published {len(sent)}, refused {len(failures)} {failures[:3]} (of which committed "
+        f"all the same: {len(unconfirmed)}); longest gap between "
         f"published entries around the kill {gap:.2f} s; readers missed {result['missed']}, "
         f"duplicated {result['duplicated']}; p99 {result['p99']:.0f} ms, max {result['max']:.0f} ms; "
-        f"longest a reader heard nothing {silence:.2f} s" + fanout.reconnections(result),
+        f"longest a reader heard nothing {silence:.2f} s; the entry app1 never published "
+        f"reached the last reader {unpublished_late:.2f} s after it was posted"
+        + fanout.reconnections(result),
         flush=True,
     )
     return result
