@@ -23,7 +23,8 @@ Then measures, one run each (figures in bench/README.md):
    the requests they get while the readers sit through ``--quiet`` seconds of no news;
 2. pages through the front: req/s of the live page, its 304, a permalink with a map and
    each feed, in identity and in brotli (as browsers ask), against the same bytes served
-   by the same nginx as static files, and nginx's cache alone (one look-up, in identity);
+   by the same nginx as static files (with the front's open_file_cache, and without), and
+   nginx's cache alone (one look-up, in identity);
    origin requests per URL after one change;
 3. bytes on the wire: identity, gzip and brotli for the same pages;
 4. removal: from a DELETE to the last front or worker serving the removed text;
@@ -73,6 +74,7 @@ APP_PORT = 8000
 FRONT_PORT = 80
 STATIC_PORT = 8088
 CACHE_ALONE_PORT = 8089
+PLAIN_STATIC_PORT = 8090
 PURGE_PORT = 8081
 PUSHPIN_ORIGIN = "127.0.0.1:8082"  # deploy/nginx/liveblog.conf: nginx's server for Pushpin
 PUBLISH_PORT = 5561  # deploy/pushpin/pushpin.conf's, before port_offset
@@ -420,9 +422,15 @@ def start_edge(cluster: Cluster, grip_key: str, pushpins: int) -> None:
                 ),
                 "    include liveblog/liveblog.conf;",
                 # The same bytes as static files, served by the same workers: the yardstick.
-                f"    server {{ listen {edge}:{STATIC_PORT}; root {prefix / 'static'}; }}",
-                # nginx's cache alone: one look-up, no seq, no encodings, kept for an hour.
-                f"    server {{ listen {edge}:{CACHE_ALONE_PORT}; location / {{",
+                # With the front's open_file_cache, which spares each of them an open(),
+                # and without (as a distribution's nginx.conf has it).
+                f"    server {{ listen {edge}:{STATIC_PORT}; root {prefix / 'static'};",
+                "        open_file_cache max=10000 inactive=60s; }",
+                f"    server {{ listen {edge}:{PLAIN_STATIC_PORT}; root {prefix / 'static'}; }}",
+                # nginx's cache alone: one look-up, no seq, no encodings, kept for an hour
+                # (with open_file_cache, as the front).
+                f"    server {{ listen {edge}:{CACHE_ALONE_PORT};",
+                "        open_file_cache max=10000 inactive=60s; location / {",
                 "        proxy_pass http://liveblog_app; proxy_http_version 1.1;",
                 '        proxy_set_header Connection ""; proxy_set_header Host $host;',
                 '        proxy_set_header Accept-Encoding ""; proxy_cache liveblog;',
@@ -568,9 +576,9 @@ def page_paths(token: str) -> dict[str, str]:
 
 def through_front(paths: dict[str, str], token: str, args: argparse.Namespace) -> dict:
     """Each URL through the front, as asked without compression and as browsers ask
-    (brotli), against the same bytes served by the same nginx as a static file, and (in
-    identity) by nginx's cache alone, a location with one look-up and none of the front's
-    keys or encodings."""
+    (brotli), against the same bytes served by the same nginx as a static file (with the
+    front's open_file_cache, and without), and (in identity) by nginx's cache alone, a
+    location with one look-up and none of the front's keys or encodings."""
     print("\npages through the front, against the same bytes as static files:", flush=True)
     static = args.work / "nginx" / "static"
     results: dict[str, dict] = {}
@@ -584,6 +592,7 @@ def through_front(paths: dict[str, str], token: str, args: argparse.Namespace) -
             (static / file).write_bytes(body)
             runs = {"front": wrk(f"http://{EDGE[0]}{path}", args, asked)}
             runs["static"] = wrk(f"http://{EDGE[0]}:{STATIC_PORT}/{file}", args)
+            runs["plain static"] = wrk(f"http://{EDGE[0]}:{PLAIN_STATIC_PORT}/{file}", args)
             if coding == "identity":
                 runs["cache alone"] = wrk(f"http://{EDGE[0]}:{CACHE_ALONE_PORT}{path}", args)
             if name == "live":
@@ -593,7 +602,8 @@ def through_front(paths: dict[str, str], token: str, args: argparse.Namespace) -
             share = 100 * runs["front"]["rps"] / runs["static"]["rps"]
             print(
                 f"  {name:16} {coding:8} front {runs['front']['rps']:>9,.0f} req/s  static "
-                f"{runs['static']['rps']:>9,.0f} req/s  ({share:.0f}%)"
+                f"{runs['static']['rps']:>9,.0f} req/s  ({share:.0f}%)  without open_file_cache "
+                f"{runs['plain static']['rps']:>9,.0f} req/s"
                 + (
                     f"  nginx's cache alone {runs['cache alone']['rps']:,.0f} req/s"
                     if "cache alone" in runs
