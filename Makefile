@@ -11,6 +11,7 @@ LEAFLET_VERSION := 1.9.4
 LIGHTHOUSE_VERSION := 12.2.3
 LEAFLET_DIR := themes/default/static/vendor/leaflet
 NGINX_BROTLI := /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so
+NGINX_LUA := /usr/lib/nginx/modules/ngx_http_lua_module.so
 
 .PHONY: run test test-tools lint golden clean vendor-leaflet lighthouse
 
@@ -43,17 +44,19 @@ test-tools: .tools/vnu-$(VNU_VERSION) .tools/axe-$(AXE_VERSION) .tools/engines
 	cd .tools && npm install --ignore-scripts --no-audit --no-fund --silent vnu-jar@$(VNU_VERSION)
 	touch $@
 
-# Debian's nginx with its brotli filter, and pushpin with the zurl and condure it runs.
+# Debian's nginx with its brotli filter and Lua modules, and pushpin with the zurl and
+# condure it runs.
 # apt would start Debian's own services (a site on port 80, a pushpin) unless a
 # policy-rc.d forbids it: one is put in place for the install where there is none, since
 # the tests start their own, on ports of their own. The cache-purge module is not
 # wanted: deploy/nginx/liveblog.conf says why.
 .tools/engines:
-	test -e $(NGINX_BROTLI) && command -v pushpin >/dev/null && command -v zurl >/dev/null \
-	  && command -v condure >/dev/null || { \
+	test -e $(NGINX_BROTLI) && test -e $(NGINX_LUA) && command -v pushpin >/dev/null \
+	  && command -v zurl >/dev/null && command -v condure >/dev/null || { \
 	  made=; test -e /usr/sbin/policy-rc.d || { \
 	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made=1; }; \
-	  apt-get update -qq && apt-get install -y -qq nginx libnginx-mod-http-brotli-filter pushpin zurl condure; \
+	  apt-get update -qq && apt-get install -y -qq nginx libnginx-mod-http-brotli-filter libnginx-mod-http-lua \
+	    pushpin zurl condure; \
 	  status=$$?; test -z "$$made" || rm -f /usr/sbin/policy-rc.d; exit $$status; }
 	mkdir -p .tools
 	touch $@

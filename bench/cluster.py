@@ -34,8 +34,8 @@ Then measures, one run each (figures in bench/README.md):
    long that entry took to reach them all, and the refused requests committed all the same.
 
 Run as root from the repository root: ``.venv/bin/python bench/cluster.py`` (about
-20 minutes; ``--help`` for the options). Needs ip, nginx with the brotli filter, pushpin,
-zurl, condure (``make test-tools``), Debian's postgresql and redis-server, and wrk (installed
+20 minutes; ``--help`` for the options). Needs ip, nginx with its brotli filter and Lua
+modules, pushpin, zurl, condure (``make test-tools``), Debian's postgresql and redis-server, and wrk (installed
 with apt-get if missing). Everything is torn down at the end, on failure too.
 """
 
@@ -82,7 +82,10 @@ STREAM_PORT = 7999  # the same
 PUSHPIN_PORT_STEP = 100
 SLUG = "syria-hama-offensive"  # the demo blog
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), Path("/nonexistent"))
-NGINX_BROTLI = Path("/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so")
+NGINX_MODULES = tuple(
+    Path("/usr/lib/nginx/modules") / name
+    for name in ("ngx_http_brotli_filter_module.so", "ndk_http_module.so", "ngx_http_lua_module.so")
+)
 CLONE_NEWNET = 0x40000000
 
 
@@ -405,7 +408,7 @@ def start_edge(cluster: Cluster, grip_key: str, pushpins: int) -> None:
     (conf / "nginx.conf").write_text(
         "\n".join(
             [
-                f"load_module {NGINX_BROTLI};",
+                *(f"load_module {module};" for module in NGINX_MODULES),
                 "user root;",
                 "worker_processes 4;",  # each worker's sockets within the open-file limit
                 "worker_rlimit_nofile 200000;",

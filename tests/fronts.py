@@ -2,7 +2,7 @@
 
 The shipped files are copied as they are, but for the lines a deployment adapts (ports,
 the cache's folder, the upstreams' addresses), each replaced exactly once; what nginx
-needs besides (a pid file, logs, temporary folders, the brotli module) comes from a
+needs besides (a pid file, logs, temporary folders, the modules) comes from a
 small nginx.conf of the test's own, like the one a distribution ships.
 """
 
@@ -25,10 +25,15 @@ from tests.support import wait_until
 
 SHIPPED = ROOT / "deploy" / "nginx"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so")
+# The modules the shipped config needs, in the order they load (Lua needs the kit first).
+MODULES = tuple(
+    Path("/usr/lib/nginx/modules") / name
+    for name in ("ngx_http_brotli_filter_module.so", "ndk_http_module.so", "ngx_http_lua_module.so")
+)
 needs_nginx = pytest.mark.skipif(
-    shutil.which("nginx") is None or not BROTLI_MODULE.exists(),
-    reason="needs Debian's nginx and libnginx-mod-http-brotli-filter: run 'make test-tools'",
+    shutil.which("nginx") is None or not all(module.exists() for module in MODULES),
+    reason="needs Debian's nginx, libnginx-mod-http-brotli-filter and libnginx-mod-http-lua: "
+    "run 'make test-tools'",
 )
 
 
@@ -91,7 +96,7 @@ class Nginx:
         main.write_text(text)
         temp, logs = self.prefix / "temp", self.prefix / "logs"
         lines = [
-            f"load_module {BROTLI_MODULE};",
+            *(f"load_module {module};" for module in MODULES),
             # Run as root, nginx would hand its workers to "nobody", who cannot reach tmp_path.
             "user root;" if os.geteuid() == 0 else "",
             "worker_processes 2;",

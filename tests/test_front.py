@@ -513,6 +513,20 @@ def test_an_edit_and_a_blogs_end_leave_at_once_too(front):
     print(f"end at the front {(time.monotonic() - started) * 1000:.0f} ms after the PATCH")
 
 
+def test_a_refresh_reaches_the_very_next_reader(front):
+    """The front holds each blog's seq in memory for a second; a refresh writes the new one
+    over it before the app hears back, so no reader after it gets a copy under the old."""
+    slug, _ = front.new_blog(1)
+    page = f"/{slug}/"
+    front.get(page)
+    front.kept(page)
+    front.post(slug, "Kept back for s-maxage.")  # new entries are not purged
+    assert b"Kept back" not in front.get(page).body
+
+    assert fetch(f"{front.nginx.purge_url}/{slug}/").status == 204
+    assert b"Kept back" in front.get(page).body
+
+
 def test_streams_go_through_unbuffered(front):
     slug, _ = front.new_blog(1)
     reader = SseReader(front.nginx.port, f"/{slug}/events")
