@@ -470,16 +470,22 @@ def namespace_pids(host: str) -> list[int]:
 
 
 def cpu_seconds(hosts: tuple[str, ...]) -> float:
-    """User and system CPU of every process now on ``hosts`` (from /proc/<pid>/stat)."""
-    ticks = 0
-    for host in hosts:
-        for pid in namespace_pids(host):
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """User and system CPU of every process now on ``hosts``."""
+    return sum(sum(cpu_by_program(host).values()) for host in hosts)
+
+
+def cpu_by_program(host: str) -> dict[str, float]:
+    """User and system CPU of the processes now on ``host`` (from /proc/<pid>/stat), by
+    program name (nginx, pushpin-handler, condure, zurl…)."""
+    ticks: dict[str, int] = {}
+    for pid in namespace_pids(host):
+        try:
+            name, rest = Path(f"/proc/{pid}/stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+        except FileNotFoundError:
+            continue
+        fields = rest.split()
+        ticks[name] = ticks.get(name, 0) + int(fields[11]) + int(fields[12])  # utime, stime
+    return {name: spent / os.sysconf("SC_CLK_TCK") for name, spent in ticks.items()}
 
 
 def established(host: str, port: int) -> int:
@@ -514,20 +520,32 @@ def fan_out(token: str, readers: int, args: argparse.Namespace) -> dict:
         time.sleep(args.settle)
         held = sum(established(host, APP_PORT) for host in APPS)
         asked_while_quiet = requests_while_quiet(args)
-        app_before, edge_before = cpu_seconds(APPS), cpu_seconds(("edge",))
+        app_before, edge_before = cpu_seconds(APPS), cpu_by_program("edge")
         sent = fanout.publish(EDGE, token, args.entries, args.interval, f"cluster/{readers}", SLUG)
         per_reader = fanout.collect(clients, args.entries, args.drain)
         app_cpu = (cpu_seconds(APPS) - app_before) / args.entries
-        edge_cpu = (cpu_seconds(("edge",)) - edge_before) / args.entries
+        edge_after = cpu_by_program("edge")
     finally:
         fanout.stop_readers(clients)
+    edge_programs = {
+        name: (spent - edge_before.get(name, 0)) / args.entries
+        for name, spent in edge_after.items()
+    }
+    edge_cpu = sum(edge_programs.values())
     result = {"readers": readers, **fanout.summarise(per_reader, sent)}
-    result |= {"app_cpu": app_cpu, "edge_cpu": edge_cpu, "app_connections": held}
+    result |= {"app_cpu": app_cpu, "edge_cpu": edge_cpu, "edge_programs": edge_programs}
+    result |= {"app_connections": held}
     result |= {"quiet_seconds": args.quiet, "app_requests_while_quiet": asked_while_quiet}
     print(
         f"  p50 {result['p50']:.0f} ms  p99 {result['p99']:.0f} ms  max {result['max']:.0f} ms  "
         f"missed {result['missed']}  duplicated {result['duplicated']}  "
-        f"app CPU {app_cpu * 1000:.1f} ms/entry  edge CPU {edge_cpu * 1000:.1f} ms/entry  "
+        f"app CPU {app_cpu * 1000:.1f} ms/entry  edge CPU {edge_cpu * 1000:.1f} ms/entry ("
+        + ", ".join(
+            f"{name} {spent * 1000:.1f}"
+            for name, spent in sorted(edge_programs.items(), key=lambda item: -item[1])
+            if spent >= 0.0005
+        )
+        + ")  "
         f"app connections while readers wait: {held}, "
         f"app requests in {args.quiet:.0f} quiet seconds: {asked_while_quiet}"
         + fanout.reconnections(result),
