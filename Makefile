@@ -55,8 +55,8 @@ test-tools: .tools/vnu-$(VNU_VERSION) .tools/axe-$(AXE_VERSION) .tools/engines
 	  && command -v zurl >/dev/null && command -v condure >/dev/null || { \
 	  made=; test -e /usr/sbin/policy-rc.d || { \
 	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made=1; }; \
-	  apt-get update -qq && apt-get install -y -qq nginx libnginx-mod-http-brotli-filter libnginx-mod-http-lua \
-	    pushpin zurl condure; \
+	  apt-get update -qq && apt-get install -y -qq nginx libnginx-mod-http-brotli-filter \
+	    libnginx-mod-http-lua pushpin zurl condure; \
 	  status=$$?; test -z "$$made" || rm -f /usr/sbin/policy-rc.d; exit $$status; }
 	mkdir -p .tools
 	touch $@

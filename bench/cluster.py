@@ -35,8 +35,9 @@ Then measures, one run each (figures in bench/README.md):
 
 Run as root from the repository root: ``.venv/bin/python bench/cluster.py`` (about
 20 minutes; ``--help`` for the options). Needs ip, nginx with its brotli filter and Lua
-modules, pushpin, zurl, condure (``make test-tools``), Debian's postgresql and redis-server, and wrk (installed
-with apt-get if missing). Everything is torn down at the end, on failure too.
+modules, pushpin, zurl, condure (``make test-tools``), Debian's postgresql and
+redis-server, and wrk (installed with apt-get if missing). Everything is torn down at the
+end, on failure too.
 """
 
 import argparse
