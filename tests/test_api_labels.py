@@ -83,11 +83,15 @@ def test_what_the_server_understood(api):
 
 
 def test_pasted_updates_are_listed_oldest_first(api):
-    pasted = "UPDATE 1130 GMT: Airstrikes on Ariha.\n\nUPDATE 0745 GMT: The assault began.\n\nMore."
+    # Two and one hours ago, so that each reads as the moment it names at any time of day
+    # (a later time of day than now reads as yesterday's).
+    now = datetime.now(UTC)
+    earlier, later = (f"UPDATE {now - timedelta(hours=hours):%H%M} GMT" for hours in (2, 1))
+    pasted = f"{later}: Airstrikes on Ariha.\n\n{earlier}: The assault began.\n\nMore."
     found = api.post("/api/v1/blogs/hama/labels", json={"body": pasted}).get_json()
     assert [(u["label"], u["body"]) for u in found["updates"]] == [
-        ("UPDATE 0745 GMT", "The assault began.\n\nMore."),
-        ("UPDATE 1130 GMT", "Airstrikes on Ariha."),
+        (earlier, "The assault began.\n\nMore."),
+        (later, "Airstrikes on Ariha."),
     ]
 
 
