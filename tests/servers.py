@@ -437,6 +437,11 @@ class PortTaken(AssertionError):
     """A process exited at start-up because a port probed free was taken meanwhile."""
 
 
+# What Pushpin's processes and zurl write when a port they bind is taken (the handler
+# writes only "unable to bind to tcp://…"), in lower case.
+PORT_TAKEN_SIGNS = ("address already in use", "address in use", "unable to bind")
+
+
 def free_port_offset() -> int:
     """A port_offset that puts every port of Pushpin's handler on a free port."""
     for _ in range(50):
@@ -583,7 +588,7 @@ class Pushpin:
                 log = self.log() + "".join(
                     path.read_text(errors="replace") for path in self.workdir.glob("pushpin-*.log")
                 )
-                if "Address already in use" in log or "address in use" in log.lower():
+                if any(sign in log.lower() for sign in PORT_TAKEN_SIGNS):
                     raise PortTaken(f"{process.args[0]} exited: a port was taken")
                 raise AssertionError(f"{process.args[0]} exited")
         assert self.rundir is not None
