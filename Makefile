@@ -49,8 +49,10 @@ test-tools: .tools/vnu-$(VNU_VERSION) .tools/axe-$(AXE_VERSION) .tools/engines
 # apt would start Debian's own services (a site on port 80, a pushpin) unless a
 # policy-rc.d forbids it: one is put in place for the install where there is none, since
 # the tests start their own, on ports of their own. The cache-purge module is not
-# wanted: deploy/nginx/liveblog.conf says why.
-.tools/engines:
+# wanted: deploy/nginx/liveblog.conf says why. Made again when this Makefile changes, so
+# that a checkout made before an engine or module was added gets it too (the recipe
+# installs only what is missing).
+.tools/engines: Makefile
 	test -e $(NGINX_BROTLI) && test -e $(NGINX_LUA) && command -v pushpin >/dev/null \
 	  && command -v zurl >/dev/null && command -v condure >/dev/null || { \
 	  made=; test -e /usr/sbin/policy-rc.d || { \
