@@ -411,6 +411,7 @@ def start_edge(cluster: Cluster, grip_key: str, pushpins: int) -> None:
             [
                 *(f"load_module {module};" for module in NGINX_MODULES),
                 "user root;",
+                "pcre_jit on;",  # as README.md's "Behind nginx" asks
                 "worker_processes 4;",  # each worker's sockets within the open-file limit
                 "worker_rlimit_nofile 200000;",
                 f"pid {prefix / 'logs' / 'nginx.pid'};",
