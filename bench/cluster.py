@@ -19,7 +19,7 @@ Then measures, one run each (figures in bench/README.md):
 1. fan-out through Pushpin at each ``--readers`` count: publish -> received p50, p99, max,
    missed and duplicated, and the streams the server closed (each reader reconnects with
    Last-Event-ID, as EventSource does); the app hosts' CPU seconds per published entry
-   (and the edge's); the TCP connections the app hosts hold while every reader waits, and
+   (and the edge's, by program, the readers' and the data host's); the TCP connections the app hosts hold while every reader waits, and
    the requests they get while the readers sit through ``--quiet`` seconds of no news;
 2. pages through the front: req/s of the live page, its 304, a permalink with a map and
    each feed, in identity and in brotli (as browsers ask), against the same bytes served
@@ -69,6 +69,9 @@ LIVEBLOG = Path(sys.executable).parent / "liveblog"
 NET = "10.77.0"
 HOSTS = {"data": 2, "app1": 11, "app2": 12, "edge": 20, "readers": 30}
 APPS = ("app1", "app2")
+# The rest of the machine's work per entry: the readers' processes (and this script, which
+# publishes), the database and Redis.
+OTHER_HOSTS = ("readers", "data")
 PREFIX = "lbc-"
 SWITCH = f"{PREFIX}switch"
 APP_PORT = 8000
@@ -523,10 +526,15 @@ def fan_out(token: str, readers: int, args: argparse.Namespace) -> dict:
         held = sum(established(host, APP_PORT) for host in APPS)
         asked_while_quiet = requests_while_quiet(args)
         app_before, edge_before = cpu_seconds(APPS), cpu_by_program("edge")
+        others_before = {host: cpu_seconds((host,)) for host in OTHER_HOSTS}
         sent = fanout.publish(EDGE, token, args.entries, args.interval, f"cluster/{readers}", SLUG)
         per_reader = fanout.collect(clients, args.entries, args.drain)
         app_cpu = (cpu_seconds(APPS) - app_before) / args.entries
         edge_after = cpu_by_program("edge")
+        others = {
+            host: (cpu_seconds((host,)) - before) / args.entries
+            for host, before in others_before.items()
+        }
     finally:
         fanout.stop_readers(clients)
     edge_programs = {
@@ -536,7 +544,7 @@ def fan_out(token: str, readers: int, args: argparse.Namespace) -> dict:
     edge_cpu = sum(edge_programs.values())
     result = {"readers": readers, **fanout.summarise(per_reader, sent)}
     result |= {"app_cpu": app_cpu, "edge_cpu": edge_cpu, "edge_programs": edge_programs}
-    result |= {"app_connections": held}
+    result |= {"other_hosts_cpu": others, "app_connections": held}
     result |= {"quiet_seconds": args.quiet, "app_requests_while_quiet": asked_while_quiet}
     print(
         f"  p50 {result['p50']:.0f} ms  p99 {result['p99']:.0f} ms  max {result['max']:.0f} ms  "
@@ -548,7 +556,8 @@ def fan_out(token: str, readers: int, args: argparse.Namespace) -> dict:
             if spent >= 0.0005
         )
         + ")  "
-        f"app connections while readers wait: {held}, "
+        + "".join(f"{host} CPU {spent * 1000:.1f} ms/entry  " for host, spent in others.items())
+        + f"app connections while readers wait: {held}, "
         f"app requests in {args.quiet:.0f} quiet seconds: {asked_while_quiet}"
         + fanout.reconnections(result),
         flush=True,
