@@ -346,3 +346,21 @@ class Editing(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class EntryRequest(Base):
+    """The entry a request with an ``Idempotency-Key`` created: the same request sent again
+    (a retry after an answer that never came) gets that entry rather than a second one."""
+
+    __tablename__ = "entry_requests"
+    __table_args__ = (Index("ix_entry_requests_created", "created_at"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    blog_id: Mapped[int] = mapped_column(ForeignKey("blogs.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    """The request body's SHA-256: a key sent again with another body is refused."""
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    entry: Mapped[Entry] = relationship()

@@ -4,11 +4,14 @@ Every function here runs inside one write transaction, so an entry's new state, 
 revision and its change-log rows are committed together or not at all. No Flask.
 """
 
+import hashlib
+import json
 from collections import defaultdict
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -35,6 +38,7 @@ from .models import Blog
 from .models import Correction
 from .models import EmbedLookup
 from .models import Entry
+from .models import EntryRequest
 from .models import Revision
 from .models import User
 from .models import includes
@@ -56,6 +60,8 @@ CLOCK_SKEW = timedelta(minutes=1)
 MAX_MARKDOWN_BRACKETS = 2000
 MAX_CORRECTION = 500
 MAX_AUTHORS = 10
+# How long an Idempotency-Key keeps its entry: far longer than any retry takes.
+REQUEST_KEY_LIFETIME = timedelta(hours=24)
 
 
 def read_entry(data: Any, *, creating: bool) -> dict[str, Any]:
@@ -140,12 +146,20 @@ def _authors(session: Session, ids: list[int]) -> list[User]:
 
 
 def create_entry(
-    session: Session, themes: Themes, slug: str, data: Any, actor: User, now: datetime | None = None
+    session: Session,
+    themes: Themes,
+    slug: str,
+    data: Any,
+    actor: User,
+    now: datetime | None = None,
+    request_key: str | None = None,
 ) -> Entry:
     """Create an entry: published at once, saved as a draft, or scheduled.
 
     A label at the start of the body ("UPDATE 0745 GMT:") is taken out of the text and
     gives the entry its time, unless the entry says ``keep_label`` or its ``published_at``.
+    With a ``request_key`` (the request's Idempotency-Key), the same request sent again
+    by the same user within a day gets the entry the first one created.
     """
     require_role(actor, "contributor", "Your account cannot write entries.")
     values = read_entry(data, creating=True)
@@ -153,6 +167,14 @@ def create_entry(
     with store.transaction(session):
         blog = store.get_blog(session, slug, lock=True)
         role = desks.require_desk(session, actor, blog)
+        request = None
+        if request_key is not None:
+            digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+            request = EntryRequest(
+                user_id=actor.id, blog_id=blog.id, key=request_key, digest=digest, created_at=now
+            )
+            if earlier := _requested_before(session, request):
+                return earlier
         values = _with_label_read(blog, data, values, now)
         status = values.get("status", "published" if includes(role, "editor") else "draft")
         _check_contributor(role, status, values)
@@ -180,7 +202,35 @@ def create_entry(
         if status == "published":
             _unpin_others(session, blog, entry, actor, now)
             store.append_change(session, blog, "entry.published", entry)
+        if request is not None:
+            request.entry = entry
+            session.add(request)
     return entry
+
+
+def _requested_before(session: Session, request: EntryRequest) -> Entry | None:
+    """The entry that the same request, sent before with the same key, created; None when
+    the key is new. The blog is locked, so a copy of a request still running waits for it
+    and gets its entry."""
+    expired = EntryRequest.created_at < request.created_at - REQUEST_KEY_LIFETIME
+    session.execute(delete(EntryRequest).where(expired))
+    earlier = session.get(EntryRequest, (request.user_id, request.blog_id, request.key))
+    if earlier is None:
+        return None
+    if earlier.digest != request.digest:
+        raise ValidationError(
+            [
+                FieldError(
+                    "Idempotency-Key",
+                    "was sent before with another entry; send a new key with each new entry",
+                )
+            ]
+        )
+    if earlier.entry.status == "deleted":
+        raise Conflict(
+            f"Entry {earlier.entry_id}, which this Idempotency-Key created, has been deleted since."
+        )
+    return earlier.entry
 
 
 def preview_entry(

@@ -4,9 +4,11 @@ Writers post entries over keep-alive connections to `liveblog serve` (two gevent
 workers) until the server's process group is SIGKILLed under them. On the same
 database, restarted: every entry the server acknowledged is there with the body sent,
 the change log is gapless, and every entry came with its change and its revision (one
-transaction each). A request the kill left unanswered landed whole or not at all.
+transaction each). A request the kill left unanswered landed whole or not at all, and
+sent again with its Idempotency-Key it gives that entry, or the one it never made.
 """
 
+import hashlib
 import http.client
 import json
 import shutil
@@ -75,6 +77,7 @@ class Burst:
         try:
             for number in range(EACH):
                 body = f"Writer {writer}, update {number} of the burst."
+                headers["Idempotency-Key"] = key_of(body)
                 if connection.sock is None:  # first, or after an answer that closed it
                     try:
                         connection.connect()
@@ -125,6 +128,11 @@ class Burst:
     def in_flight_at_kill(self) -> list[str]:
         """Bodies of requests sent before the kill that never got an answer."""
         return [body for sent_at, body in self.unanswered if sent_at < self.killed_at]
+
+
+def key_of(body: str) -> str:
+    """The Idempotency-Key a writer sends ``body`` with, and sends again to retry it."""
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 @dataclass
@@ -228,3 +236,15 @@ def test_acknowledged_publishes_survive_a_kill_9_mid_burst(live):
         after = server.api(deployment.editor_token, "POST", burst.path, {"body": "Restarted."})
         new = (found.last_seq + 1, "entry.published", after["id"])
         assert stored(deployment).changes == [*found.changes, new]
+
+        # The writers retry what the kill left unanswered, each with its key: one that
+        # landed gives its entry, and one that did not lands now, once.
+        landed_as = dict(zip(landed_bodies, landed, strict=True))
+        for body in in_flight:
+            key = {"Idempotency-Key": key_of(body)}
+            retried = server.api(deployment.editor_token, "POST", burst.path, {"body": body}, **key)
+            assert retried["id"] == landed_as.get(body, retried["id"]), body
+            again = server.api(deployment.editor_token, "POST", burst.path, {"body": body}, **key)
+            assert again["id"] == retried["id"], body
+        bodies = [blocks[0]["markdown"] for _status, blocks in stored(deployment).entries.values()]
+        assert sorted(bodies) == sorted({*burst.acknowledged.values(), *in_flight, "Restarted."})

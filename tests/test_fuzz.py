@@ -951,6 +951,7 @@ HEADERS = {
     "Grip-Sig": ["x", "a.b.c", "e30.e30.", "eyJhbGciOiJub25lIn0.eyJleHAiOjk5OTk5OTk5OTl9."],
     "Grip-Last": ["blog-1; last-id=1", "blog-1; last-id=" + "9" * 5000, "blog-x; last-id=²", ";"],
     "Liveblog-Seq": ["0", "1", "99999999999", "9" * 5000, "-1", "²"],
+    "Idempotency-Key": ["a", '"a"', '"', '""', "x" * 256, "a b", "\\", "é", "k" * 5000],
     "Content-Type": [
         "application/json",
         "text/plain",
@@ -968,6 +969,7 @@ GOOD_HEADERS = {
     "Range": ["bytes=0-10", "bytes=-5"],
     "X-Forwarded-For": ["203.0.113.7", "2001:db8::1"],
     "X-Forwarded-Proto": ["https", "http"],
+    "Idempotency-Key": ["a", "b", '"8e03978e-40d5-43e8-bc93-6894a57f9324"'],
 }
 
 

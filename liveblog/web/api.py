@@ -1,6 +1,7 @@
 """Blueprint "api": the editors' JSON API under /api/v1, with bearer-token auth."""
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +66,8 @@ from .templating import templates
 from .templating import themes
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", template_folder="../templates")
+# Visible ASCII but for the quote and backslash: a structured-field string's characters.
+REQUEST_KEY = re.compile(r"[!#-\[\]-~]{1,255}")
 
 
 @bp.after_request
@@ -116,6 +119,23 @@ def read_json() -> Any:
         ) from None
     except (ValueError, RecursionError) as error:
         raise LiveblogError(f"The body is not valid JSON: {error}.") from None
+
+
+def _request_key() -> str | None:
+    """The request's Idempotency-Key: a structured-field string, as the IETF draft has it
+    (``"8e03978e-…"``), or the same without its quotes, as most clients send it."""
+    sent = request.headers.get("Idempotency-Key")
+    if sent is None:
+        return None
+    key = sent.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if not REQUEST_KEY.fullmatch(key):
+        raise LiveblogError(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters without quotes or "
+            "backslashes, such as a UUID: a new one for each new entry, the same one to retry."
+        )
+    return key
 
 
 def _reject_constant(name: str) -> None:
@@ -277,7 +297,10 @@ def export_blog(slug: str) -> Any:
 
 @bp.post("/blogs/<slug:slug>/entries")
 def create_entry(slug: str) -> Any:
-    entry = publishing.create_entry(db.session(), themes(), slug, read_json(), _user())
+    key = _request_key()
+    entry = publishing.create_entry(
+        db.session(), themes(), slug, read_json(), _user(), request_key=key
+    )
     response = _entry_response(entry, entry.blog, 201)
     response.headers["Location"] = url_for(".get_entry", slug=slug, entry_id=entry.id)
     return response

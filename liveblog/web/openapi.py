@@ -102,6 +102,19 @@ BLOG_IF_MATCH = {
     "schema": {"type": "string", "examples": ['"12-1490341500000000"']},
     "description": "The blog's ETag (from GET /blogs/{slug}): required, or 428",
 }
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {
+        "type": "string",
+        "maxLength": 257,
+        "examples": ['"8e03978e-40d5-43e8-bc93-6894a57f9324"'],
+    },
+    "description": "A new key per entry (a UUID, say); the same request sent again with it "
+    "by the same user within a day gets the entry it created (409 if deleted since), and "
+    "another body with it a 422",
+}
 BLOG_ETAG = {"ETag": {"schema": {"type": "string"}, "description": "For If-Match on DELETE"}}
 PAGING = (
     {"name": "limit", "in": "query", "schema": number(1, MAX_PAGE_SIZE, integer=True)},
@@ -224,8 +237,9 @@ def paths() -> dict[str, Schema]:
                 (201, "Entry"),
                 403,
                 404,
+                409,
                 request=body(ref("EntryCreate")),
-                parameters=blog,
+                parameters=(*blog, IDEMPOTENCY_KEY),
             ),
         },
         "/blogs/{slug}/preview": {
