@@ -144,6 +144,31 @@ def test_errors_show_next_to_the_field(live_server, users, page):
     assert page.is_hidden("#published_at-error")
 
 
+def test_publishing_again_after_an_answer_lost_on_the_way_publishes_once(live_server, users, page):
+    log_in_browser(page, live_server, users["editor"].email)
+    page.goto(f"{live_server}/editor/blogs/{BLOG}/")
+    keys = []
+
+    def lose_the_first_answer(route):
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) > 1:
+            return route.continue_()
+        route.fetch()  # the app commits the entry, then its host dies before the answer:
+        return route.fulfill(status=502, content_type="text/html", body="<h1>Bad Gateway</h1>")
+
+    page.route(f"{live_server}/api/v1/blogs/{BLOG}/entries", lose_the_first_answer)
+    page.fill("#body", "Rebels say they hold the airport.")
+    page.focus("#body")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#composer-error:not([hidden])")
+    page.problems.clear()  # the browser logs the 502
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#composer-status:has-text('Published')")
+    page.goto(f"{live_server}/{BLOG}/")
+    assert page.locator("article.entry", has_text="they hold the airport").count() == 1
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+
+
 @pytest.fixture
 def others(client, session):
     """Another editor working through the API at the same time."""

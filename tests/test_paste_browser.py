@@ -187,3 +187,35 @@ def test_pasted_updates_stop_at_the_first_refused_and_keep_the_rest(live_server,
     )
     item_showing(page, "Fighting near Kawkab")
     assert page.evaluate(FIND_SHOWING, "Regime airstrikes on Ariha") is None
+
+
+def test_pasted_updates_sent_again_after_a_lost_answer_are_published_once(
+    live_server, editor, page
+):
+    compose(page, live_server, editor)
+    oldest, middle, newest = labels_of_the_last_hours()
+    keys = []
+
+    def lose_the_second_answer(route):
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) != 2:
+            return route.continue_()
+        route.fetch()  # committed, and then the answer is lost with its host
+        return route.fulfill(status=502, content_type="text/html", body="<h1>Bad Gateway</h1>")
+
+    page.route(f"{live_server}/api/v1/blogs/{BLOG}/entries", lose_the_second_answer)
+    page.fill(
+        "#body",
+        f"{newest}: Regime airstrikes on Ariha.\n\n{middle}: Ahrar al-Sham joins the offensive."
+        f"\n\n{oldest}: Fighting near Kawkab overnight.",
+    )
+    page.click("#paste-split button:has-text('Publish as 3 updates')")
+    page.wait_for_selector("#composer-status:has-text('Published 1 of 3 updates')")
+    page.problems.clear()  # the browser logs the 502
+    page.fill("#body", page.input_value("#body"))  # the editor tries the rest again
+    page.click("#paste-split button:has-text('Publish as 2 updates')")
+    page.wait_for_selector("#composer-status:has-text('Published 2 updates.')")
+    page.goto(f"{live_server}/{BLOG}/")
+    for words in ("Fighting near Kawkab", "Ahrar al-Sham joins", "Regime airstrikes"):
+        assert page.locator("article.entry", has_text=words).count() == 1, words
+    assert len(keys) == 4 and len(set(keys)) == 3 and keys[1] == keys[2]

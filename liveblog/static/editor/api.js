@@ -23,6 +23,26 @@ export function api(method, path, body, headers) {
   });
 }
 
+// Idempotency-Keys for creating entries, one per entry sent: the same entry sent again
+// (after an answer that never came, from a host that died) carries the same key, and the
+// server answers with the entry it made the first time rather than a second one.
+export function RequestKeys() {
+  this.keys = new Map();
+}
+
+RequestKeys.prototype.headersFor = function (body) {
+  const payload = JSON.stringify(body);
+  if (!this.keys.has(payload)) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16)); // randomUUID needs HTTPS
+    this.keys.set(payload, Array.from(bytes, function (byte) { return byte.toString(16).padStart(2, "0"); }).join(""));
+  }
+  return { "Idempotency-Key": this.keys.get(payload) };
+};
+
+RequestKeys.prototype.clear = function () {
+  this.keys.clear();
+};
+
 export function upload(file) {
   const body = new FormData();
   body.append("file", file);

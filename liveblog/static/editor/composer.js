@@ -1,6 +1,6 @@
 // The composer: a new update's fields, its preview rendered by the server through the
 // blog's theme, and saving it (publish, schedule, draft, or submit for review).
-import { api, explain } from "./api.js";
+import { RequestKeys, api, explain } from "./api.js";
 import { Attachments } from "./attachments.js";
 import { LookupWarning } from "./lookups.js";
 import { PastedLabels } from "./pasted.js";
@@ -41,6 +41,7 @@ export function Composer(root) {
   this.previewCount = 0;
   this.attachments = new Attachments(this.refreshPreview.bind(this));
   this.labels = new PastedLabels(this);
+  this.requestKeys = new RequestKeys();
   this.lookups = new LookupWarning(this.base);
   this.resetTime();
   const self = this;
@@ -161,12 +162,14 @@ Composer.prototype.save = function (status) {
   const self = this;
   this.clearErrors();
   this.status.textContent = "Saving…";
-  api("POST", this.base + "/entries", this.values(status)).then(function (result) {
+  const values = this.values(status);
+  api("POST", this.base + "/entries", values, this.requestKeys.headersFor(values)).then(function (result) {
     if (!result.ok) {
       self.status.textContent = "";
       self.showErrors(result);
       return;
     }
+    self.requestKeys.clear();
     const entry = result.data;
     const done = entry.review === "pending" ? "Submitted for review" :
       { published: "Published", scheduled: "Scheduled", draft: "Saved as a draft" }[entry.status];

@@ -1,7 +1,7 @@
 // Labels typed or pasted at the start of the text ("UPDATE 0745 GMT: …"): the server says
 // what it understood, the composer shows it before publishing, with a way to keep the label
 // as text; text whose paragraphs each start with a label is offered as one update each.
-import { api, explain } from "./api.js";
+import { RequestKeys, api, explain } from "./api.js";
 import { el } from "./dom.js";
 
 export function PastedLabels(composer) {
@@ -10,6 +10,9 @@ export function PastedLabels(composer) {
   this.split = document.getElementById("paste-split");
   this.keep = false;
   this.written = null;
+  // Kept across splits until every update is published: one left in the text box after a
+  // failure goes again with its key, and is not published twice if it was after all.
+  this.requestKeys = new RequestKeys();
   this.asked = 0;
   const self = this;
   let timer = null;
@@ -99,9 +102,8 @@ PastedLabels.prototype.publishEach = function () {
   this.split.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
   function next(index) {
     if (index === updates.length) return finish(null);
-    return api("POST", self.composer.base + "/entries", {
-      body: updates[index].body, published_at: updates[index].published_at
-    }).then(function (result) {
+    const values = { body: updates[index].body, published_at: updates[index].published_at };
+    return api("POST", self.composer.base + "/entries", values, self.requestKeys.headersFor(values)).then(function (result) {
       if (!result.ok) return finish(result);
       published += 1;
       items[index].appendChild(el("span", { "class": "notice", text: " — published" }));
@@ -116,6 +118,7 @@ PastedLabels.prototype.publishEach = function () {
         explain(failure) + " It and the ones after it are still in the text box.";
     } else {
       status.textContent = "Published " + published + " updates.";
+      self.requestKeys.clear();
       self.clear();
     }
     self.composer.refreshPreview();
