@@ -180,7 +180,8 @@ def test_posts_given_in_full_are_not_looked_up(app, api, provider):
 
 def test_pending_look_ups_survive_a_restart(make_app, provider):
     provider.route("/x/oembed", json.dumps(TWEET_ANSWER))
-    before = make_app(**pointed_at(provider))
+    # This process dies before it looks anything up: it never does.
+    before = make_app(**pointed_at(provider, EMBED_LOOKUP_INTERVAL=0))
     with db.database(before).sessions() as session:
         api = ApiClient(before.test_client(), session)
         api.as_role("admin").post(
@@ -189,7 +190,9 @@ def test_pending_look_ups_survive_a_restart(make_app, provider):
         entry = api.as_role("editor").post_entry(body=TWEET)
     db.database(before).engine.dispose()  # the process is gone, its look-up not done
 
-    after = make_app(**pointed_at(provider, EMBED_LOOKUP_INTERVAL=0.05))
+    # The look-up itself may take its time on a loaded machine: a timeout would put it off
+    # by RETRY_DELAYS[0], past this test's wait.
+    after = make_app(**pointed_at(provider, EMBED_LOOKUP_INTERVAL=0.05, OEMBED_TIMEOUT=5))
     client = after.test_client()
     client.get("/hama/")  # the first request starts the process's threads
     wait_until(
