@@ -98,7 +98,13 @@ def count(nginx: Nginx, port: int, path: str, accept: str, requests: int) -> tup
     for ``path`` on ``port`` (after a few that fill its cache); the last one's body."""
     out, log = nginx.prefix / "cachegrind.out", nginx.prefix / "valgrind.log"
     pid = f"daemon off; master_process off; pid {nginx.prefix / 'logs' / 'nginx.pid'};"
-    valgrind = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}"]
+    valgrind = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--vgdb=no",  # no gdbserver, whose pipes a stopped run would leave in /tmp
+        f"--cachegrind-out-file={out}",
+    ]
     process = subprocess.Popen(
         [*valgrind, *nginx._command("-g", pid)], stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
