@@ -19,8 +19,9 @@ Then measures, one run each (figures in bench/README.md):
 1. fan-out through Pushpin at each ``--readers`` count: publish -> received p50, p99, max,
    missed and duplicated, and the streams the server closed (each reader reconnects with
    Last-Event-ID, as EventSource does); the app hosts' CPU seconds per published entry
-   (and the edge's, by program, the readers' and the data host's); the TCP connections the app hosts hold while every reader waits, and
-   the requests they get while the readers sit through ``--quiet`` seconds of no news;
+   (and the edge's, by program, the readers' and the data host's); the TCP connections
+   the app hosts hold while every reader waits, and the requests they get while the
+   readers sit through ``--quiet`` seconds of no news;
 2. pages through the front: req/s of the live page, its 304, a permalink with a map and
    each feed, in identity and in brotli (as browsers ask), against the same bytes served
    by the same nginx as static files (with the front's open_file_cache, and without), and
